@@ -1,0 +1,243 @@
+"""Cases, deadlines, notifications, staff and measurement KPIs (kpis.md).
+
+Each `*_frames` function is pure: it takes already-scoped frames and as_of. The
+functions without that suffix apply a scope to an extract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+import polars as pl
+
+from metrics.extract import Extract
+from metrics.scope import Scope, scoped
+from metrics.values import KpiValue, cutoff, ratio, year_start
+
+DAY = timedelta(days=1)
+HOURS_24 = timedelta(hours=24)
+
+
+# --- cases and deadlines -------------------------------------------------------------
+
+
+def active_on(as_of: date) -> pl.Expr:
+    return (pl.col("opened_on") <= as_of) & (
+        pl.col("closed_on").is_null() | (pl.lit(as_of) < pl.col("closed_on"))
+    )
+
+
+def employed_on(day: date) -> pl.Expr:
+    return (pl.col("employed_from") <= day) & (
+        pl.col("employed_to").is_null() | (pl.lit(day) <= pl.col("employed_to"))
+    )
+
+
+def aktive_sager_frames(cases: pl.DataFrame, as_of: date) -> KpiValue:
+    n = cases.filter(active_on(as_of)).height
+    return KpiValue(float(n), n)
+
+
+def sager_pr_raadgiver_frames(cases: pl.DataFrame, employees: pl.DataFrame, as_of: date) -> KpiValue:
+    assigned = cases.filter(active_on(as_of) & pl.col("caseworker_id").is_not_null()).height
+    staff = employees.filter((pl.col("role") == "raadgiver") & employed_on(as_of))
+    return ratio(float(assigned), float(staff["fte"].sum()), assigned + staff.height, scale=1.0)
+
+
+def deadlines_met_pct_frames(deadlines: pl.DataFrame, as_of: date, kind: str | None = None) -> KpiValue:
+    d = deadlines if kind is None else deadlines.filter(pl.col("kind") == kind)
+    eligible = d.filter(pl.col("due_on").is_between(year_start(as_of), as_of))
+    met = eligible.filter(
+        pl.col("done_on").is_not_null() & (pl.col("done_on") <= pl.min_horizontal("due_on", pl.lit(as_of)))
+    ).height
+    return ratio(float(met), float(eligible.height), eligible.height)
+
+
+def overdue(as_of: date) -> pl.Expr:
+    return (pl.col("due_on") < as_of) & (pl.col("done_on").is_null() | (pl.col("done_on") > as_of))
+
+
+def frister_overskredne_frames(deadlines: pl.DataFrame, as_of: date) -> KpiValue:
+    n = deadlines.filter(overdue(as_of)).height
+    return KpiValue(float(n), n)
+
+
+# --- notifications -------------------------------------------------------------------
+
+
+def received_ytd(as_of: date) -> pl.Expr:
+    return (pl.col("received_at") >= datetime.combine(year_start(as_of), datetime.min.time())) & (
+        pl.col("received_at") < cutoff(as_of)
+    )
+
+
+def assessed_before(as_of: date) -> pl.Expr:
+    return pl.col("assessed_at").is_not_null() & (pl.col("assessed_at") < cutoff(as_of))
+
+
+def on_time_24h(as_of: date) -> pl.Expr:
+    return assessed_before(as_of) & ((pl.col("assessed_at") - pl.col("received_at")) <= HOURS_24)
+
+
+def eligible_24h(as_of: date) -> pl.Expr:
+    """Received in YTD, except unassessed ones whose 24 hours have not run out at T."""
+    not_yet_due = ~assessed_before(as_of) & (pl.lit(cutoff(as_of)) - pl.col("received_at") < HOURS_24)
+    return received_ytd(as_of) & ~not_yet_due
+
+
+def underretninger_antal_frames(notifications: pl.DataFrame, as_of: date) -> KpiValue:
+    n = notifications.filter(received_ytd(as_of)).height
+    return KpiValue(float(n), n)
+
+
+def underretninger_24t_pct_frames(notifications: pl.DataFrame, as_of: date) -> KpiValue:
+    eligible = notifications.filter(eligible_24h(as_of))
+    on_time = eligible.filter(on_time_24h(as_of)).height
+    return ratio(float(on_time), float(eligible.height), eligible.height)
+
+
+def overdue_unassessed(as_of: date) -> pl.Expr:
+    """Received before T, not assessed before T, and more than 24 hours have passed at T."""
+    return (
+        (pl.col("received_at") < cutoff(as_of))
+        & ~assessed_before(as_of)
+        & (pl.lit(cutoff(as_of)) - pl.col("received_at") > HOURS_24)
+    )
+
+
+# --- staff ---------------------------------------------------------------------------
+
+
+def _weekdays(lo: pl.Expr, hi: pl.Expr) -> pl.Expr:
+    """Monday–Friday days in [lo, hi], 0 when hi < lo."""
+    return pl.when(hi >= lo).then(pl.business_day_count(lo, hi + DAY)).otherwise(0)
+
+
+def _employment_window(as_of: date) -> list[pl.Expr]:
+    return [
+        pl.max_horizontal(pl.col("employed_from"), pl.lit(year_start(as_of))).alias("win_lo"),
+        pl.min_horizontal(pl.col("employed_to").fill_null(pl.lit(as_of)), pl.lit(as_of)).alias("win_hi"),
+    ]
+
+
+def sygefravaer_pct_frames(employees: pl.DataFrame, absences: pl.DataFrame, as_of: date) -> KpiValue:
+    emp = employees.select("employee_id", "fte", *_employment_window(as_of))
+    scheduled = float(
+        emp.select((_weekdays(pl.col("win_lo"), pl.col("win_hi")) * pl.col("fte")).sum()).item()
+    )
+    spells = (
+        absences.filter(pl.col("kind") == "egen_sygdom")
+        .select("employee_id", "start_on", "end_on")
+        .join(emp, on="employee_id", how="inner")
+        .with_columns(
+            pl.max_horizontal("start_on", "win_lo").alias("lo"),
+            pl.min_horizontal("end_on", "win_hi").alias("hi"),
+        )
+        .filter(pl.col("lo") <= pl.col("hi"))
+        .sort("employee_id", "lo")
+    )
+    # Overlapping spells count a day once: merge them into disjoint runs per employee.
+    merged = (
+        spells.with_columns(
+            (pl.col("lo") > pl.col("hi").cum_max().shift(1).over("employee_id"))
+            .fill_null(True)
+            .cum_sum()
+            .over("employee_id")
+            .alias("run")
+        )
+        .group_by("employee_id", "run")
+        .agg(pl.col("lo").min(), pl.col("hi").max(), pl.col("fte").first())
+    )
+    sick = float(merged.select((_weekdays(pl.col("lo"), pl.col("hi")) * pl.col("fte")).sum()).item())
+    return ratio(sick, scheduled, emp.height + spells.height)
+
+
+def personaleomsaetning_pct_frames(employees: pl.DataFrame, as_of: date) -> KpiValue:
+    start = as_of - timedelta(days=365)
+    leavers = employees.filter(
+        pl.col("employed_to").is_not_null()
+        & (pl.col("employed_to") > start)
+        & (pl.col("employed_to") <= as_of)
+    ).height
+    hc_then = employees.filter(employed_on(start)).height
+    hc_now = employees.filter(employed_on(as_of)).height
+    return ratio(float(leavers), (hc_then + hc_now) / 2, leavers + hc_then + hc_now)
+
+
+# --- measurements --------------------------------------------------------------------
+
+
+def _weighted_mean(rows: pl.DataFrame) -> KpiValue:
+    w = rows["respondents"].fill_null(1).cast(pl.Float64)
+    total = float(w.sum())
+    return ratio(float((rows["value"] * w).sum()), total, rows.height, scale=1.0)
+
+
+def measurement_frames(measurements: pl.DataFrame, unit_id: str, kpi_id: str, as_of: date) -> KpiValue:
+    """`measurements` holds the rows of unit_id's subtree. kpis.md, section Measurements.
+
+    Several rows of one unit on its latest period_end (the contract has no key
+    here) are combined as a respondent-weighted mean.
+    """
+    m = measurements.filter((pl.col("kpi_id") == kpi_id) & (pl.col("period_end") <= as_of))
+    latest = m.filter(pl.col("period_end") == pl.col("period_end").max().over("unit_id"))
+    own = latest.filter(pl.col("unit_id") == unit_id)
+    if own.height:
+        return _weighted_mean(own)
+    if latest.height == 0:
+        return KpiValue(None, 0)
+    return _weighted_mean(latest)
+
+
+# --- scoped wrappers -----------------------------------------------------------------
+
+
+def aktive_sager(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
+    return aktive_sager_frames(scoped(ex, "cases", scope), as_of)
+
+
+def sager_pr_raadgiver(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
+    return sager_pr_raadgiver_frames(scoped(ex, "cases", scope), scoped(ex, "employees", scope), as_of)
+
+
+def frister_overholdt_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
+    return deadlines_met_pct_frames(scoped(ex, "deadlines", scope), as_of)
+
+
+def undersoegelser_rettidige_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
+    return deadlines_met_pct_frames(scoped(ex, "deadlines", scope), as_of, "undersoegelse")
+
+
+def opfoelgninger_rettidige_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
+    return deadlines_met_pct_frames(scoped(ex, "deadlines", scope), as_of, "opfoelgning")
+
+
+def frister_overskredne(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
+    return frister_overskredne_frames(scoped(ex, "deadlines", scope), as_of)
+
+
+def underretninger_antal(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
+    return underretninger_antal_frames(scoped(ex, "notifications", scope), as_of)
+
+
+def underretninger_24t_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
+    return underretninger_24t_pct_frames(scoped(ex, "notifications", scope), as_of)
+
+
+def sygefravaer_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
+    return sygefravaer_pct_frames(scoped(ex, "employees", scope), scoped(ex, "absences", scope), as_of)
+
+
+def personaleomsaetning_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
+    return personaleomsaetning_pct_frames(scoped(ex, "employees", scope), as_of)
+
+
+def measurement(kpi_id: str) -> Callable[[Extract, Scope, date], KpiValue]:
+    def compute(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
+        if scope.unit_id is None:
+            return KpiValue(None, 0)
+        return measurement_frames(scoped(ex, "measurements", scope), scope.unit_id, kpi_id, as_of)
+
+    compute.__name__ = f"measurement_{kpi_id}"
+    return compute

@@ -1,0 +1,123 @@
+"""Scopes (a unit's subtree, or one caseworker's cases) and the scoped, enriched frames.
+
+Per kpis.md: cases, interventions, payments and deadlines belong to the unit of
+their case; notifications, employees, budgets and measurements to their own
+unit_id. A caseworker scope means the cases whose caseworker_id is that employee;
+for the tables that are not case-based it means: notifications linked to those
+cases, and the caseworker as the only employee (their own absences).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import polars as pl
+
+from metrics.extract import Extract
+from metrics.org import org_tree
+
+CASE_TABLES = ("cases", "interventions", "payments", "deadlines")
+UNIT_TABLES = ("notifications", "employees", "budgets", "measurements", "absences")
+_SCOPED_CACHE_SIZE = 96
+
+
+class UnknownScope(ValueError):
+    """A unit or caseworker that is not in the extract."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    unit_id: str | None = None
+    caseworker_id: str | None = None
+
+    @classmethod
+    def unit(cls, unit_id: str) -> Scope:
+        return cls(unit_id=unit_id)
+
+    @classmethod
+    def caseworker(cls, employee_id: str) -> Scope:
+        return cls(caseworker_id=employee_id)
+
+
+def _enriched(ex: Extract, table: str) -> pl.DataFrame:
+    """The table joined with what scoping and grouping need. Cached per extract."""
+    key = f"enriched:{table}"
+    hit = ex._cache.get(key)
+    if isinstance(hit, pl.DataFrame):
+        return hit
+    cases = ex["cases"].select("case_id", "unit_id", "caseworker_id")
+    kinds = ex["intervention_kinds"].select(
+        "kind_id", "category", "account", pl.col("name").alias("kind_name")
+    )
+    if table == "interventions":
+        out = ex["interventions"].join(cases, on="case_id", how="left").join(kinds, on="kind_id", how="left")
+    elif table == "payments":
+        iv = _enriched(ex, "interventions").select(
+            "intervention_id",
+            "case_id",
+            "kind_id",
+            "category",
+            "account",
+            "unit_id",
+            "caseworker_id",
+        )
+        out = (
+            ex["payments"]
+            .join(iv, on="intervention_id", how="left")
+            .with_columns(pl.col("period").dt.year().alias("period_year"))
+        )
+    elif table == "deadlines":
+        out = ex["deadlines"].join(cases, on="case_id", how="left")
+    elif table == "notifications":
+        out = ex["notifications"].join(cases.select("case_id", "caseworker_id"), on="case_id", how="left")
+    elif table == "absences":
+        emp = ex["employees"].select("employee_id", "unit_id", "fte", "employed_from", "employed_to")
+        out = ex["absences"].join(emp, on="employee_id", how="left")
+    else:
+        out = ex[table]
+    ex._cache[key] = out
+    return out
+
+
+def check_scope(ex: Extract, scope: Scope) -> None:
+    tree = org_tree(ex)
+    if scope.unit_id is not None and scope.unit_id not in tree:
+        raise UnknownScope(f"ukendt enhed: {scope.unit_id!r}")
+    if scope.caseworker_id is not None and (
+        ex["employees"].filter(pl.col("employee_id") == scope.caseworker_id).height == 0
+    ):
+        raise UnknownScope(f"ukendt medarbejder: {scope.caseworker_id!r}")
+
+
+def units_in(ex: Extract, scope: Scope) -> frozenset[str] | None:
+    """The units of a unit scope (None = no unit restriction)."""
+    if scope.unit_id is None:
+        return None
+    return org_tree(ex).subtree(scope.unit_id)
+
+
+def scoped(ex: Extract, table: str, scope: Scope) -> pl.DataFrame:
+    """Rows of `table` in scope, enriched with unit_id/caseworker_id/account/category where relevant."""
+    cache: OrderedDict[tuple[str, Scope], pl.DataFrame] = ex._cache.setdefault("scoped", OrderedDict())  # type: ignore[assignment]
+    key = (table, scope)
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    check_scope(ex, scope)
+    df = _enriched(ex, table)
+    tree = org_tree(ex)
+    units = units_in(ex, scope)
+    if units is not None and len(units) < len(tree.parent):
+        df = df.filter(pl.col("unit_id").is_in(pl.Series(list(units), dtype=pl.String)))
+    if scope.caseworker_id is not None:
+        if table in (*CASE_TABLES, "notifications"):
+            df = df.filter(pl.col("caseworker_id") == scope.caseworker_id)
+        elif table in ("employees", "absences"):
+            df = df.filter(pl.col("employee_id") == scope.caseworker_id)
+        else:  # budgets and measurements have no caseworker
+            df = df.clear()
+    cache[key] = df
+    if len(cache) > _SCOPED_CACHE_SIZE:
+        cache.popitem(last=False)
+    return df
