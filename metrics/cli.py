@@ -1,0 +1,123 @@
+"""`python -m metrics`: kpis, scorecard, economy and validate, as specified in kpis.md.
+
+JSON on stdout. Exit 0 on success; 2 when the extract is refused (a message naming
+file and column on stderr); 1 with a one-line message for anything else. Never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+from metrics.economy import economy_table
+from metrics.extract import Extract
+from metrics.loader import ExtractRefused, load_extract, validation_json
+from metrics.org import org_tree
+from metrics.registry import compute_all
+from metrics.scope import Scope
+
+EXIT_FAILURE = 1
+EXIT_REFUSED = 2
+CLI_GROUPINGS = ("account", "kind_id", "category", "unit")
+
+
+class CliError(Exception):
+    """A failure reported as one line on stderr with exit code 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise CliError(message)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _parser() -> _Parser:
+    p = _Parser(prog="python -m metrics", description="Figures of the Styringsoverblik dashboard as JSON.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def common(sp: argparse.ArgumentParser, *, scoped: bool = True) -> None:
+        sp.add_argument("--extract", required=True, type=Path, help="an extract folder (…/YYYY-MM-DD)")
+        if scoped:
+            sp.add_argument("--as-of", type=_date, help="reporting date, default the extract's as_of")
+            sp.add_argument("--unit", help="unit_id of the subtree, default the root")
+        sp.add_argument("--format", choices=["json"], default="json")
+
+    common(sub.add_parser("kpis", help="every KPI for one unit"))
+    sc = sub.add_parser("scorecard", help="the scorecard KPIs with target and status")
+    common(sc)
+    sc.add_argument("--scorecard", type=Path, help="scorecard TOML file, default config/scorecard.toml")
+    ec = sub.add_parser("economy", help="budget, actual, committed, expected, deviation per group")
+    common(ec)
+    ec.add_argument("--by", required=True, choices=CLI_GROUPINGS)
+    common(sub.add_parser("validate", help="check an extract against the data contract"), scoped=False)
+    return p
+
+
+def _resolve(ex: Extract, args: argparse.Namespace) -> tuple[str, date]:
+    as_of = args.as_of or ex.as_of
+    if as_of > ex.as_of:
+        raise CliError(f"--as-of {as_of.isoformat()} is after the extract's as_of {ex.as_of.isoformat()}")
+    tree = org_tree(ex)
+    unit = args.unit or tree.root
+    if unit not in tree:
+        raise CliError(f"unknown unit: {unit!r} is not in org_units of the extract")
+    return unit, as_of
+
+
+def _run(args: argparse.Namespace) -> tuple[Any, int]:
+    if args.command == "validate":
+        return validation_json(args.extract)
+    ex = load_extract(args.extract)
+    unit, as_of = _resolve(ex, args)
+    if args.command == "kpis":
+        return {k: v.value for k, v in compute_all(ex, Scope.unit(unit), as_of).items()}, 0
+    if args.command == "economy":
+        table = economy_table(ex, Scope.unit(unit), as_of, args.by)
+        return table.to_dicts(), 0
+    if args.command == "scorecard":
+        from metrics.scorecard import ScorecardError, evaluate_scorecard, load_scorecard
+
+        try:
+            card = load_scorecard(args.scorecard)
+        except ScorecardError as e:
+            raise CliError(str(e)) from None
+        return [row.as_json() for row in evaluate_scorecard(ex, card, unit, as_of)], 0
+    raise CliError(f"unknown command {args.command!r}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        payload, code = _run(args)
+    except CliError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_FAILURE
+    except ExtractRefused as e:
+        print(f"extract refused: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    except Exception as e:  # the contract is one line, never a traceback
+        print(f"error: {type(e).__name__}: {' '.join(str(e).split())}", file=sys.stderr)
+        return EXIT_FAILURE
+    json.dump(payload, sys.stdout, ensure_ascii=False, allow_nan=False)
+    sys.stdout.write("\n")
+    if code == EXIT_REFUSED:
+        print("extract refused: " + "; ".join(_error_lines(payload)), file=sys.stderr)
+    return code
+
+
+def _error_lines(payload: dict[str, Any]) -> list[str]:
+    return [
+        f"{e['file']}" + (f", column {e['column']}" if e["column"] else "") + f": {e['message']}"
+        for e in payload["errors"]
+    ]
