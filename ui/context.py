@@ -1,0 +1,201 @@
+"""What every page starts with: the extract, as-of date and unit chosen in the sidebar
+(bound to the URL, so a copied link reproduces the view), and who is looking.
+
+Loading is cached on plain values (path + modification time), never on frames.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import streamlit as st
+
+from metrics.access import Viewer, aggregate_units
+from metrics.extract import Extract
+from metrics.loader import ExtractRefused, list_extracts, load_extract
+from metrics.org import OrgTree, org_tree
+from metrics.scope import Scope
+from ui.fmt import fmt_date, fmt_num
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_ROOT = REPO / "data" / "extracts"
+EARLIEST = date(2021, 1, 1)
+
+# URL parameter names (Danish: they are what users see in a copied link)
+P_EXTRACT, P_AS_OF, P_UNIT = "udtraek", "dato", "enhed"
+
+
+def extracts_root() -> Path:
+    return Path(os.environ.get("STYRING_EXTRACTS", DEMO_ROOT))
+
+
+@st.cache_resource(max_entries=6, show_spinner="Indlæser og validerer udtræk …")
+def _load(path: str, mtime: float) -> Extract:
+    return load_extract(Path(path))
+
+
+def load_cached(path: Path) -> Extract:
+    return _load(str(path), (path / "manifest.json").stat().st_mtime)
+
+
+def _ensure_demo(root: Path) -> None:
+    if list_extracts(root) or root != DEMO_ROOT:
+        return
+    from data.generate import ensure_demo_data
+
+    bar = st.progress(0.0, text="Danner demodata (første start) …")
+    ensure_demo_data(root, progress=lambda f, text: bar.progress(min(max(f, 0.0), 1.0), text=text))
+    bar.empty()
+
+
+@dataclass(frozen=True)
+class PageContext:
+    ex: Extract
+    as_of: date
+    unit_id: str
+    viewer: Viewer
+    tree: OrgTree
+
+    @property
+    def scope(self) -> Scope:
+        return Scope.unit(self.unit_id)
+
+    @property
+    def unit_name(self) -> str:
+        return self.tree.label(self.unit_id)
+
+    def filters(self) -> dict[str, str]:
+        """The filters in force, in Danish, for export headers and captions."""
+        return {
+            "Kommune": self.ex.manifest.municipality,
+            "Enhed": self.unit_name,
+            "Opgørelsesdato": fmt_date(self.as_of),
+            "Udtræk": fmt_date(self.ex.as_of),
+        }
+
+
+def _unit_labels(tree: OrgTree, units: list[str]) -> dict[str, str]:
+    names = [tree.label(u) for u in units]
+    dupes = {n for n in names if names.count(n) > 1}
+    return {u: (f"{tree.label(u)} ({u})" if tree.label(u) in dupes else tree.label(u)) for u in units}
+
+
+def _pick_extract(root: Path) -> Extract | None:
+    found = list_extracts(root)
+    if not found:
+        st.error(
+            f"Der er ingen udtræk i {root}. Et udtræk er en mappe med navnet YYYY-MM-DD og manifest.json."
+        )
+        return None
+    options = [d.isoformat() for d, _ in found]
+    raw = st.query_params.get(P_EXTRACT)
+    if raw is not None and raw not in options:
+        st.error(f"Udtrækket {raw!r} i linket findes ikke. Vælg et udtræk i menuen.")
+    chosen = st.sidebar.selectbox(
+        "Udtræk",
+        options,
+        key=P_EXTRACT,
+        bind="query-params",
+        format_func=lambda iso: fmt_date(date.fromisoformat(iso)),
+        help="Udtrækkene er dannet hver 14. dag. Det nyeste vises som standard.",
+    )
+    by_iso = {d.isoformat(): p for d, p in found}
+    # A refused extract: say why, and keep the newest one that loads usable.
+    for iso in [chosen, *options]:
+        try:
+            ex = load_cached(by_iso[iso])
+        except ExtractRefused as e:
+            lines = "\n".join(f"- {err.file}, kolonne {err.column or '–'}: {err.message}" for err in e.errors)
+            st.error(f"Udtrækket {fmt_date(date.fromisoformat(iso))} kan ikke bruges:\n\n{lines}")
+            continue
+        if iso != chosen:
+            st.warning(f"Viser i stedet udtrækket {fmt_date(ex.as_of)}.")
+        return ex
+    return None
+
+
+def _pick_as_of(ex: Extract) -> date | None:
+    raw = st.query_params.get(P_AS_OF)
+    if raw is not None:
+        try:
+            parsed = date.fromisoformat(raw.replace("/", "-"))
+        except ValueError:
+            st.error(f"Datoen {raw!r} i linket er ikke en gyldig dato (ÅÅÅÅ-MM-DD).")
+            return None
+        if not EARLIEST <= parsed <= ex.as_of:
+            st.error(
+                f"Datoen {fmt_date(parsed)} i linket ligger uden for udtrækket "
+                f"({fmt_date(EARLIEST)} – {fmt_date(ex.as_of)})."
+            )
+            return None
+    return st.sidebar.date_input(
+        "Opgørelsesdato",
+        value=ex.as_of,
+        min_value=EARLIEST,
+        max_value=ex.as_of,
+        key=P_AS_OF,
+        bind="query-params",
+        format="DD.MM.YYYY",
+        help="Tallene opgøres, som de så ud på denne dato. Fakta efter datoen er ukendte.",
+    )
+
+
+def _pick_unit(ex: Extract, viewer: Viewer, tree: OrgTree) -> str | None:
+    allowed = aggregate_units(ex, viewer)
+    ordered = [(u, d) for u, d in tree.depth_first() if u in allowed]
+    top_depth = min(d for _, d in ordered)
+    units = [u for u, _ in ordered]
+    labels = _unit_labels(tree, units)
+    depth = dict(ordered)
+    raw = st.query_params.get(P_UNIT)
+    if raw is not None and raw not in labels.values() and raw not in labels:
+        from ui.auth import log_denied_unit
+
+        log_denied_unit(ex, viewer, raw)
+        st.error(f"Enheden {raw!r} i linket findes ikke i organisationen, eller du har ikke adgang til den.")
+        return None
+    if raw in labels and P_UNIT not in st.session_state:  # a link may name the unit_id
+        st.session_state[P_UNIT] = raw
+    return st.sidebar.selectbox(
+        "Enhed",
+        units,
+        key=P_UNIT,
+        bind="query-params",
+        format_func=lambda u: "\u2003" * (depth[u] - top_depth) + labels[u],
+        help="Tallene dækker enheden og alle enheder under den.",
+    )
+
+
+def page_context() -> PageContext | None:
+    """Sidebar filters and the viewer. None (after a clear message) if the page can't be shown."""
+    from ui.auth import current_viewer
+
+    root = extracts_root()
+    _ensure_demo(root)
+    ex = _pick_extract(root)
+    if ex is None:
+        return None
+    viewer = current_viewer(ex)
+    if viewer is None:
+        return None
+    as_of = _pick_as_of(ex)
+    tree = org_tree(ex)
+    unit = _pick_unit(ex, viewer, tree)
+    if as_of is None or unit is None:
+        return None
+    data_note(ex)
+    return PageContext(ex=ex, as_of=as_of, unit_id=unit, viewer=viewer, tree=tree)
+
+
+def data_note(ex: Extract) -> None:
+    """Every figure states that it excludes rows validation set aside."""
+    n = ex.rejected_total
+    if n:
+        st.sidebar.warning(
+            f"Tallene udelader {fmt_num(n)} rækker, som valideringen har sat til side. Se siden Datakvalitet.",
+            icon="⚠️",
+        )
+    st.sidebar.caption(f"{ex.manifest.municipality} · udtræk {fmt_date(ex.as_of)}")
