@@ -1,0 +1,73 @@
+"""Shared fixtures. Helper modules with more fixtures live in tests/support_*.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from metrics.extract import Extract, Manifest
+
+FIXTURE_END = date(2026, 11, 20)
+
+
+def manifest(as_of: date = date(2024, 6, 14), synthetic: bool = False) -> Manifest:
+    return Manifest(
+        contract_version=1,
+        municipality="Testkommune",
+        as_of=as_of,
+        created_at=datetime.combine(as_of, datetime.min.time()),
+        sources=("test",),
+        synthetic=synthetic,
+    )
+
+
+def make_extract(as_of: date = date(2024, 6, 14), **frames: Any) -> Extract:
+    """An extract from tiny hand-made tables, through the same validation as files.
+
+    Tables left out are empty; `org_units` defaults to a root K with teams A and B.
+    Frames may be polars DataFrames or dicts of columns.
+    """
+    from metrics.loader import validate_frames
+
+    tables = {k: v if isinstance(v, pl.DataFrame) else pl.DataFrame(v) for k, v in frames.items()}
+    tables.setdefault(
+        "org_units",
+        pl.DataFrame(
+            {
+                "unit_id": ["K", "A", "B"],
+                "parent_id": [None, "K", "K"],
+                "name": ["Kommune", "Team A", "Team B"],
+                "level": ["kommune", "team", "team"],
+            }
+        ),
+    )
+    return validate_frames(manifest(as_of), tables)
+
+
+@pytest.fixture(scope="session")
+def small_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two small synthetic extracts (14 days apart) made by the demo generator."""
+    from data.generate import generate_series
+
+    root = tmp_path_factory.mktemp("extracts")
+    generate_series(root, end=FIXTURE_END, seed=7, count=2, size="small")
+    return root
+
+
+@pytest.fixture(scope="session")
+def small_extract(small_root: Path) -> Extract:
+    from metrics.loader import load_extract
+
+    return load_extract(small_root / FIXTURE_END.isoformat())
+
+
+@pytest.fixture
+def app_env(small_root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point the app at the small fixture extracts (for AppTest)."""
+    monkeypatch.setenv("STYRING_EXTRACTS", str(small_root))
+    yield small_root
