@@ -13,7 +13,7 @@ import polars as pl
 
 from metrics.extract import Extract
 from metrics.org import org_tree
-from metrics.scope import Scope, scoped
+from metrics.scope import Scope, scoped, scoped_payments_year
 from metrics.values import KpiValue, month_end, one_year_earlier, ratio
 
 GROUPINGS: dict[str, str] = {
@@ -85,7 +85,7 @@ def _has_budget(scope: Scope) -> bool:
 
 
 def economy_total(ex: Extract, scope: Scope, as_of: date) -> EconomyFigures:
-    act = actual(scoped(ex, "payments", scope), as_of)
+    act = actual(scoped_payments_year(ex, scope, as_of.year), as_of)
     com = committed(scoped(ex, "interventions", scope), as_of)
     bud = budget(scoped(ex, "budgets", scope), as_of.year) if _has_budget(scope) else None
     exp = act + com
@@ -109,7 +109,9 @@ def economy_table(ex: Extract, scope: Scope, as_of: date, by: str) -> pl.DataFra
     """
     if by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}; choose one of {', '.join(GROUPINGS)}")
-    pay = _with_group(ex, scoped(ex, "payments", scope).filter(counted_in_actual(as_of)), scope, by)
+    pay = _with_group(
+        ex, scoped_payments_year(ex, scope, as_of.year).filter(counted_in_actual(as_of)), scope, by
+    )
     act = pay.group_by("group").agg(pl.col("amount").sum().alias("actual"))
     iv = _with_group(ex, scoped(ex, "interventions", scope), scope, by)
     com = iv.group_by("group").agg(committed_amount(as_of).sum().alias("committed"))
@@ -139,7 +141,7 @@ def economy_table(ex: Extract, scope: Scope, as_of: date, by: str) -> pl.DataFra
 
 def oekonomi_forventet_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
     fig = economy_total(ex, scope, as_of)
-    pay = scoped(ex, "payments", scope).filter(counted_in_actual(as_of)).height
+    pay = scoped_payments_year(ex, scope, as_of.year).filter(counted_in_actual(as_of)).height
     if fig.budget is None:
         return KpiValue(None, pay)
     return ratio(fig.expected, fig.budget, pay)
@@ -152,13 +154,13 @@ def udgift_pr_sag_frames(payments: pl.DataFrame, as_of: date) -> KpiValue:
 
 
 def udgift_pr_sag(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
-    return udgift_pr_sag_frames(scoped(ex, "payments", scope), as_of)
+    return udgift_pr_sag_frames(scoped_payments_year(ex, scope, as_of.year), as_of)
 
 
 def udgift_pr_sag_aendring_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
-    payments = scoped(ex, "payments", scope)
-    now = udgift_pr_sag_frames(payments, as_of)
-    before = udgift_pr_sag_frames(payments, one_year_earlier(as_of))
+    earlier = one_year_earlier(as_of)
+    now = udgift_pr_sag_frames(scoped_payments_year(ex, scope, as_of.year), as_of)
+    before = udgift_pr_sag_frames(scoped_payments_year(ex, scope, earlier.year), earlier)
     basis = now.basis + before.basis
     if now.value is None or before.value is None or before.value == 0:
         return KpiValue(None, basis, now.value, before.value)

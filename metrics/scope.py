@@ -9,7 +9,9 @@ cases, and the caseworker as the only employee (their own absences).
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -20,6 +22,7 @@ from metrics.org import org_tree
 CASE_TABLES = ("cases", "interventions", "payments", "deadlines")
 UNIT_TABLES = ("notifications", "employees", "budgets", "measurements", "absences")
 _SCOPED_CACHE_SIZE = 96
+_LOCK = threading.Lock()
 
 
 class UnknownScope(ValueError):
@@ -97,18 +100,27 @@ def units_in(ex: Extract, scope: Scope) -> frozenset[str] | None:
     return org_tree(ex).subtree(scope.unit_id)
 
 
-def scoped(ex: Extract, table: str, scope: Scope) -> pl.DataFrame:
-    """Rows of `table` in scope, enriched with unit_id/caseworker_id/account/category where relevant."""
-    cache: OrderedDict[tuple[str, Scope], pl.DataFrame] = ex._cache.setdefault("scoped", OrderedDict())  # type: ignore[assignment]
-    key = (table, scope)
-    if key in cache:
-        cache.move_to_end(key)
-        return cache[key]
+def _memo(ex: Extract, key: tuple[str, Scope], build: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    """A small LRU per extract. The extract is shared by every session of the app, hence the lock;
+    building twice in a race is harmless."""
+    with _LOCK:
+        cache: OrderedDict[tuple[str, Scope], pl.DataFrame] = ex._cache.setdefault("scoped", OrderedDict())  # type: ignore[assignment]
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    df = build()
+    with _LOCK:
+        cache[key] = df
+        if len(cache) > _SCOPED_CACHE_SIZE:
+            cache.popitem(last=False)
+    return df
+
+
+def _filter_scope(ex: Extract, table: str, scope: Scope) -> pl.DataFrame:
     check_scope(ex, scope)
     df = _enriched(ex, table)
-    tree = org_tree(ex)
     units = units_in(ex, scope)
-    if units is not None and len(units) < len(tree.parent):
+    if units is not None and len(units) < len(org_tree(ex).parent):
         df = df.filter(pl.col("unit_id").is_in(pl.Series(list(units), dtype=pl.String)))
     if scope.caseworker_id is not None:
         if table in (*CASE_TABLES, "notifications"):
@@ -117,7 +129,18 @@ def scoped(ex: Extract, table: str, scope: Scope) -> pl.DataFrame:
             df = df.filter(pl.col("employee_id") == scope.caseworker_id)
         else:  # budgets and measurements have no caseworker
             df = df.clear()
-    cache[key] = df
-    if len(cache) > _SCOPED_CACHE_SIZE:
-        cache.popitem(last=False)
     return df
+
+
+def scoped(ex: Extract, table: str, scope: Scope) -> pl.DataFrame:
+    """Rows of `table` in scope, enriched with unit_id/caseworker_id/account/category where relevant."""
+    return _memo(ex, (table, scope), lambda: _filter_scope(ex, table, scope))
+
+
+def scoped_payments_year(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
+    """Payments in scope covering a month of `year` (cached: the hot path of every economy figure)."""
+    return _memo(
+        ex,
+        (f"payments:{year}", scope),
+        lambda: scoped(ex, "payments", scope).filter(pl.col("period_year") == year),
+    )
