@@ -1,0 +1,111 @@
+"""Measurement KPIs (kpis.md, section Measurements), hand-worked values.
+
+Tree: K (kommune) → F (forvaltning) → teams A, B; K → team C.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+import pytest
+
+from metrics.contract import polars_schema
+from metrics.extract import Extract
+from metrics.registry import compute, metric_ids
+from metrics.scope import Scope
+from tests.conftest import make_extract
+
+BT = "brugertilfredshed"
+
+ORG = {
+    "unit_id": ["K", "F", "A", "B", "C"],
+    "parent_id": [None, "K", "F", "F", "K"],
+    "name": ["Kommune", "Forvaltning", "Team A", "Team B", "Team C"],
+    "level": ["kommune", "forvaltning", "team", "team", "team"],
+}
+
+
+def m(kpi: str, unit: str, end: date, value: float, respondents: int | None) -> dict[str, Any]:
+    return {"kpi_id": kpi, "unit_id": unit, "period_end": end, "value": value, "respondents": respondents}
+
+
+@pytest.fixture(scope="module")
+def ex() -> Extract:
+    rows = [
+        m(BT, "A", date(2023, 12, 31), 3.0, 10),
+        m(BT, "A", date(2024, 6, 30), 4.0, 30),
+        m(BT, "B", date(2024, 6, 30), 2.0, 10),
+        m(BT, "B", date(2025, 6, 30), 4.9, 100),  # after every as_of used below
+        m(BT, "C", date(2024, 3, 31), 5.0, None),  # null weight counts as 1
+        m(BT, "K", date(2024, 9, 30), 1.5, 200),  # the root's own value, from 30 Sep 2024
+        m("medarbejdertilfredshed", "A", date(2024, 6, 30), 1.0, 1000),  # another KPI: never mixed
+    ]
+    ex = make_extract(
+        as_of=date(2025, 12, 31),
+        org_units=pl.DataFrame(ORG),
+        measurements=pl.DataFrame(rows, schema=polars_schema("measurements"), orient="row"),
+    )
+    assert ex.rejected_total == 0, ex.report
+    return ex
+
+
+def v(ex: Extract, unit: str, as_of: date, kpi: str = BT) -> float | None:
+    return compute(ex, kpi, Scope.unit(unit), as_of).value
+
+
+def test_own_value_is_the_latest(ex: Extract) -> None:
+    assert v(ex, "A", date(2024, 12, 31)) == 4.0  # 30 Jun 2024 beats 31 Dec 2023
+    assert v(ex, "A", date(2024, 6, 29)) == 3.0  # 30 Jun 2024 not yet measured
+    assert v(ex, "C", date(2024, 12, 31)) == 5.0
+    assert v(ex, "K", date(2024, 12, 31)) == 1.5  # K has its own value: no roll-up
+
+
+def test_roll_up_weighted_by_respondents(ex: Extract) -> None:
+    # F has none of its own: A 4.0 × 30 + B 2.0 × 10 = 140 over 40 respondents = 3.5
+    # (the unweighted mean would be 3.0)
+    assert v(ex, "F", date(2024, 12, 31)) == pytest.approx(3.5)
+    # K at 29 Sep 2024 (its own value is from 30 Sep): every unit of the subtree with a value —
+    # A 4.0 × 30 + B 2.0 × 10 + C 5.0 × 1 (null weight) = 145 over 41 = 3.5365…
+    # (averaging F's 3.5 and C's 5.0 would give 4.25)
+    assert v(ex, "K", date(2024, 9, 29)) == pytest.approx(145 / 41)
+
+
+def test_roll_up_before_some_units_measured(ex: Extract) -> None:
+    # 29 Jun 2024: A's latest is 3.0 (10 respondents), B has none yet, C 5.0 (weight 1)
+    # K = (30 + 5) / 11 = 3.1818…; F = A's 3.0 alone
+    assert v(ex, "K", date(2024, 6, 29)) == pytest.approx(35 / 11)
+    assert v(ex, "F", date(2024, 6, 29)) == pytest.approx(3.0)
+
+
+def test_no_value_is_null(ex: Extract) -> None:
+    assert v(ex, "B", date(2024, 6, 29)) is None  # B's first measurement ends 30 Jun
+    assert v(ex, "F", date(2023, 12, 30)) is None  # nothing in F's subtree yet
+    assert v(ex, "C", date(2024, 12, 31), "medarbejdertilfredshed") is None
+
+
+def test_other_kpi_not_mixed(ex: Extract) -> None:
+    # medarbejdertilfredshed: only A has one → K rolls up to A's 1.0
+    assert v(ex, "K", date(2024, 12, 31), "medarbejdertilfredshed") == 1.0
+    assert v(ex, "F", date(2024, 12, 31)) == pytest.approx(3.5)  # unaffected by A's 1.0 × 1000
+
+
+def test_measurement_ids_found_in_extract(ex: Extract) -> None:
+    ids = metric_ids(ex)
+    assert BT in ids and "medarbejdertilfredshed" in ids
+
+
+def test_measurement_kpi_not_in_registry_list() -> None:
+    # a measurement KPI that kpis.md does not name is still found and computed
+    rows = [
+        m("ventetid_dage", "A", date(2024, 1, 31), 12.0, None),
+        m("ventetid_dage", "B", date(2024, 1, 31), 20.0, 3),
+    ]
+    ex = make_extract(
+        as_of=date(2024, 2, 1),
+        measurements=pl.DataFrame(rows, schema=polars_schema("measurements"), orient="row"),
+    )
+    assert "ventetid_dage" in metric_ids(ex)
+    # K: (12 × 1 + 20 × 3) / 4 = 18
+    assert compute(ex, "ventetid_dage", Scope.unit("K"), date(2024, 2, 1)).value == pytest.approx(18.0)
