@@ -1,0 +1,226 @@
+"""The shared table: an AgGrid (sorting, filtering, resizable columns, Danish display)
+with Excel and CSV downloads under it.
+
+No JsCode, never `allow_unsafe_jscode`. Danish display with numeric sorting comes from
+AG Grid's own *expressions*: a colDef `valueFormatter` given as a string is compiled by
+AG Grid's Expression module (part of AllCommunityModule in the bundled AG Grid 34.3) with
+the cell value as the argument `value`. The strings are constants in this module; the
+data only ever arrives as that argument, so no text from an extract can become code.
+The cell keeps its raw number (or ISO date string), so sorting and the number/date
+filters work on values while the cell shows `1.234.567 kr.`, `87,5 %`, `14. jun. 2024`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import polars as pl
+import streamlit as st
+from st_aggrid import AgGrid
+
+from ui.export import ColumnSpec, decimals_of, to_csv, to_xlsx
+
+__all__ = ["ColumnSpec", "grid_frame", "grid_options", "show_table"]
+
+_DASH = "'–'"
+_MISSING = "(value == null || (typeof value === 'number' && isNaN(value)))"
+_MONTHS = "['jan.','feb.','mar.','apr.','maj','jun.','jul.','aug.','sep.','okt.','nov.','dec.']"
+_DATE_BODY = (
+    "if (value == null || value === '') return '–'; "
+    "var p = String(value).slice(0, 10).split('-'); "
+    f"var m = {_MONTHS}; "
+    "var out = Number(p[2]) + '. ' + m[Number(p[1]) - 1] + ' ' + p[0]; "
+)
+_GRID_HEIGHT = 420
+_HEADER_PX, _ROW_PX, _PAD_PX = 36, 29, 12
+
+DANISH_LOCALE_TEXT: dict[str, str] = {
+    "noRowsToShow": "Ingen rækker",
+    "loadingOoo": "Indlæser …",
+    "filterOoo": "Filtrer …",
+    "searchOoo": "Søg …",
+    "equals": "Lig med",
+    "notEqual": "Forskellig fra",
+    "blank": "Tom",
+    "notBlank": "Ikke tom",
+    "empty": "Vælg …",
+    "lessThan": "Mindre end",
+    "greaterThan": "Større end",
+    "lessThanOrEqual": "Mindre end eller lig med",
+    "greaterThanOrEqual": "Større end eller lig med",
+    "inRange": "Mellem",
+    "inRangeStart": "Fra",
+    "inRangeEnd": "Til",
+    "contains": "Indeholder",
+    "notContains": "Indeholder ikke",
+    "startsWith": "Begynder med",
+    "endsWith": "Slutter med",
+    "before": "Før",
+    "after": "Efter",
+    "andCondition": "OG",
+    "orCondition": "ELLER",
+    "applyFilter": "Anvend",
+    "resetFilter": "Nulstil",
+    "clearFilter": "Ryd",
+    "cancelFilter": "Annuller",
+    "dateFormatOoo": "dd-mm-åååå",
+    "sortAscending": "Sorter stigende",
+    "sortDescending": "Sorter faldende",
+    "sortUnSort": "Fjern sortering",
+    "columnFilter": "Kolonnefilter",
+    "ariaFilterInput": "Filterfelt",
+}
+
+
+def _number_formatter(decimals: int, suffix: str) -> str:
+    opts = f"{{minimumFractionDigits: {decimals}, maximumFractionDigits: {decimals}}}"
+    return f"{_MISSING} ? {_DASH} : value.toLocaleString('da-DK', {opts}).replace('-', '\u2212') + {suffix!r}"
+
+
+def value_formatter(spec: ColumnSpec) -> str | None:
+    """The AG Grid expression that shows a cell in Danish (None for text)."""
+    dec = decimals_of(spec)
+    if spec.kind == "dkk":
+        return _number_formatter(dec, " kr.")
+    if spec.kind == "pct":
+        return _number_formatter(dec, " %")
+    if spec.kind in ("int", "num"):
+        return _number_formatter(dec, "")
+    if spec.kind == "date":
+        return _DATE_BODY + "return out;"
+    if spec.kind == "datetime":
+        return _DATE_BODY + "return out + ' kl. ' + String(value).slice(11, 16);"
+    return None
+
+
+def _column_def(name: str, spec: ColumnSpec) -> dict[str, Any]:
+    col: dict[str, Any] = {"field": name, "headerName": spec.header, "headerTooltip": spec.header}
+    fmt = value_formatter(spec)
+    if fmt is not None:
+        col["valueFormatter"] = fmt
+    if spec.kind in ("dkk", "pct", "int", "num"):
+        col |= {"cellDataType": "number", "filter": "agNumberColumnFilter", "type": "rightAligned"}
+    elif spec.kind == "date":
+        col |= {"cellDataType": "dateString", "filter": "agDateColumnFilter", "minWidth": 120}
+    elif spec.kind == "datetime":
+        col |= {"cellDataType": "dateTimeString", "filter": "agDateColumnFilter", "minWidth": 170}
+    else:
+        col |= {"cellDataType": "text", "filter": "agTextColumnFilter"}
+    return col
+
+
+def grid_options(columns: dict[str, ColumnSpec], *, selectable: bool = False) -> dict[str, Any]:
+    """Plain-JSON grid options (no functions anywhere)."""
+    options: dict[str, Any] = {
+        "columnDefs": [_column_def(name, spec) for name, spec in columns.items()],
+        "defaultColDef": {"sortable": True, "resizable": True, "filter": True, "minWidth": 90},
+        "autoSizeStrategy": {"type": "fitGridWidth", "defaultMinWidth": 90},
+        "localeText": DANISH_LOCALE_TEXT,
+        "suppressFieldDotNotation": True,
+        "enableCellTextSelection": True,
+        "ensureDomOrder": True,
+    }
+    if selectable:
+        options["rowSelection"] = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
+    return options
+
+
+def grid_frame(df: pl.DataFrame, columns: dict[str, ColumnSpec]) -> pl.DataFrame:
+    """What the grid receives: the listed columns, numbers as Float64/Int64, dates and
+    timestamps as ISO strings (which sort and filter correctly as dateString)."""
+    exprs: list[pl.Expr] = []
+    for name, spec in columns.items():
+        col = pl.col(name)
+        if spec.kind in ("dkk", "pct", "num"):
+            col = col.cast(pl.Float64)
+        elif spec.kind == "int":
+            col = col.cast(pl.Int64)
+        elif spec.kind == "date":
+            col = col.cast(pl.Date).dt.strftime("%Y-%m-%d")
+        elif spec.kind == "datetime":
+            col = col.cast(pl.Datetime("us")).dt.strftime("%Y-%m-%dT%H:%M:%S")
+        else:
+            col = col.cast(pl.String)
+        exprs.append(col)
+    return df.select(exprs)
+
+
+def _file_stem(title: str) -> str:
+    stem = re.sub(r"[^\w\-]+", "_", title.lower(), flags=re.UNICODE).strip("_")
+    return stem or "tabel"
+
+
+def _selected_index(response: Any) -> int | None:
+    rows = getattr(response, "selected_rows", None)
+    if rows is None or len(rows) == 0:
+        return None
+    try:
+        return int(rows.index[0])
+    except (TypeError, ValueError):
+        return None
+
+
+def show_table(
+    df: pl.DataFrame,
+    columns: dict[str, ColumnSpec],
+    *,
+    key: str,
+    title: str,
+    filters: dict[str, str],
+    selectable: bool = False,
+    height: int | None = None,
+) -> dict[str, Any] | None:
+    """Render `df` (only the `columns`, in their order) with downloads under it.
+
+    Returns the selected row of `df` with its original values when `selectable`
+    (single-row selection), else None.
+    """
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise KeyError(f"show_table {key!r}: columns not in frame: {', '.join(missing)}")
+    st.markdown(f"##### {title}")
+    if height is None:
+        height = min(_GRID_HEIGHT, _HEADER_PX + max(df.height, 1) * _ROW_PX + _PAD_PX)
+    response = AgGrid(
+        grid_frame(df, columns),
+        gridOptions=grid_options(columns, selectable=selectable),
+        height=height,
+        key=f"grid_{key}",
+        update_on=["selectionChanged"] if selectable else [],
+        theme="streamlit",
+        show_toolbar=False,
+        show_download_button=False,
+        allow_unsafe_jscode=False,
+        enable_enterprise_modules=False,
+        use_json_serialization=False,
+    )
+    stem = _file_stem(title)
+    buttons = st.container(horizontal=True, gap="small")
+    # Built only when clicked (deferred download), so reruns don't pay for it.
+    buttons.download_button(
+        "Excel",
+        data=lambda: to_xlsx(df, columns, title, filters),
+        file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"xlsx_{key}",
+        icon=":material/download:",
+        on_click="ignore",
+        help="Hent tabellen som Excel-fil med de valgte filtre øverst.",
+    )
+    buttons.download_button(
+        "CSV",
+        data=lambda: to_csv(df, columns),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        key=f"csv_{key}",
+        icon=":material/download:",
+        on_click="ignore",
+        help="Semikolonsepareret, decimalkomma, UTF-8 – åbner direkte i dansk Excel.",
+    )
+    if not selectable:
+        return None
+    idx = _selected_index(response)
+    if idx is None or not 0 <= idx < df.height:
+        return None
+    return df.row(idx, named=True)
