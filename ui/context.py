@@ -151,7 +151,8 @@ def _pick_unit(ex: Extract, viewer: Viewer, tree: OrgTree) -> str | None:
     labels = _unit_labels(tree, units)
     depth = dict(ordered)
     raw = st.query_params.get(P_UNIT)
-    if raw is not None and raw not in labels.values() and raw not in labels:
+    # the URL holds the formatted option, indentation (em spaces) included
+    if raw is not None and raw.lstrip("\u2003") not in labels.values() and raw not in labels:
         from ui.auth import log_denied_unit
 
         log_denied_unit(ex, viewer, raw)
