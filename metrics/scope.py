@@ -121,7 +121,7 @@ def _filter_scope(ex: Extract, table: str, scope: Scope) -> pl.DataFrame:
     df = _enriched(ex, table)
     units = units_in(ex, scope)
     if units is not None and len(units) < len(org_tree(ex).parent):
-        df = df.filter(pl.col("unit_id").is_in(pl.Series(list(units), dtype=pl.String)))
+        df = df.filter(pl.col("unit_id").is_in(pl.Series(sorted(units), dtype=pl.String).implode()))
     if scope.caseworker_id is not None:
         if table in (*CASE_TABLES, "notifications"):
             df = df.filter(pl.col("caseworker_id") == scope.caseworker_id)

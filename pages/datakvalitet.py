@@ -1,3 +1,71 @@
+"""Datakvalitet: what validation set aside from the extract, and why."""
+
+from __future__ import annotations
+
 import streamlit as st
 
-st.info("Under opbygning.")
+from metrics import quality
+from metrics.access import AccessDenied
+from ui.context import page_context
+from ui.fmt import fmt_num
+from ui.tables import ColumnSpec, show_table
+
+st.title("Datakvalitet")
+ctx = page_context()
+if ctx is None:
+    st.stop()
+
+totals = quality.table_totals(ctx.ex)
+st.caption(
+    "Rækker, der bryder datakontrakten, sættes til side og indgår ikke i nogen tal. "
+    "Intet i udtrækket ændres eller slettes."
+)
+n = ctx.ex.rejected_total
+if n == 0:
+    st.success("Alle rækker i udtrækket overholder datakontrakten.", icon="✅")
+else:
+    st.warning(f"{fmt_num(n)} rækker er sat til side. Alle tal i dashboardet er uden dem.", icon="⚠️")
+
+show_table(
+    totals,
+    {
+        "table": ColumnSpec("Tabel"),
+        "accepted": ColumnSpec("Godkendte rækker", "int"),
+        "rejected": ColumnSpec("Sat til side", "int"),
+    },
+    key="dq_totals",
+    title="Rækker pr. tabel",
+    filters=ctx.filters(),
+)
+reasons = quality.summary(ctx.ex)
+if reasons.height:
+    show_table(
+        reasons,
+        {
+            "table": ColumnSpec("Tabel"),
+            "rule": ColumnSpec("Regel"),
+            "explanation": ColumnSpec("Forklaring"),
+            "rows": ColumnSpec("Rækker", "int"),
+        },
+        key="dq_reasons",
+        title="Årsager",
+        filters=ctx.filters(),
+    )
+    tables = [t for t in totals["table"].to_list() if ctx.ex.report[t].rejected]
+    table = st.selectbox("Se de afviste rækker i tabellen", tables, key="dq_table")
+    try:
+        rows = quality.rejected_rows(ctx.ex, ctx.viewer, table)
+    except AccessDenied:
+        st.info("Kun ledere kan se de afviste rækker selv; antallet og årsagerne ses ovenfor.")
+    else:
+        from ui.auth import audit_view
+
+        case_ids = rows["case_id"].drop_nulls().to_list() if "case_id" in rows.columns else []
+        audit_view(ctx, "datakvalitet", case_ids)
+        show_table(
+            rows,
+            {c: ColumnSpec(c) for c in rows.columns},
+            key=f"dq_rows_{table}",
+            title=f"Afviste rækker: {table}",
+            filters=ctx.filters(),
+        )
