@@ -183,6 +183,8 @@ def measurement_frames(measurements: pl.DataFrame, unit_id: str, kpi_id: str, as
     m = measurements.filter((pl.col("kpi_id") == kpi_id) & (pl.col("period_end") <= as_of))
     latest = m.filter(pl.col("period_end") == pl.col("period_end").max().over("unit_id"))
     own = latest.filter(pl.col("unit_id") == unit_id)
+    if own.height == 1:  # u's own value; respondents only weigh the roll-up (and may be 0)
+        return KpiValue(float(own["value"].item()), 1)
     if own.height:
         return _weighted_mean(own)
     if latest.height == 0:

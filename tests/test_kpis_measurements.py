@@ -109,3 +109,16 @@ def test_measurement_kpi_not_in_registry_list() -> None:
     assert "ventetid_dage" in metric_ids(ex)
     # K: (12 × 1 + 20 × 3) / 4 = 18
     assert compute(ex, "ventetid_dage", Scope.unit("K"), date(2024, 2, 1)).value == pytest.approx(18.0)
+
+
+def test_own_value_with_zero_respondents() -> None:
+    # kpis.md: "if u has measurements … the value is u's latest one" — the weight only matters
+    # for the roll-up. A's own 4.0 with 0 respondents is A's value.
+    rows = [m(BT, "A", date(2024, 3, 31), 4.0, 0), m(BT, "B", date(2024, 3, 31), 2.0, 2)]
+    ex = make_extract(
+        as_of=date(2024, 6, 30),
+        measurements=pl.DataFrame(rows, schema=polars_schema("measurements"), orient="row"),
+    )
+    assert v(ex, "A", date(2024, 6, 30)) == 4.0
+    # the roll-up weights A by 0: K = (4.0 × 0 + 2.0 × 2) / 2 = 2.0
+    assert v(ex, "K", date(2024, 6, 30)) == pytest.approx(2.0)
