@@ -220,3 +220,36 @@ def test_frister_overskredne(ex: Extract) -> None:
 def test_met_uses_done_as_known_at_as_of(ex: Extract) -> None:
     # At 9 June: d5 (due 10 June) is not yet eligible. Eligible for A: d1 d2 d3 = 3, met 2.
     assert value(frister_overholdt_pct, ex, A, date(2024, 6, 9)) == pytest.approx(2 / 3 * 100)
+
+
+def test_subtree_of_a_middle_unit() -> None:
+    # K → F → (A, B); K → C. F's subtree is F, A, B: cases a1 (A), b1 (B), f1 (F itself) = 3;
+    # c1 (C) only at K. A caseworker's scope crosses units: e1 has a1 and c1.
+    org = {
+        "unit_id": ["K", "F", "A", "B", "C"],
+        "parent_id": [None, "K", "F", "F", "K"],
+        "name": ["K", "F", "A", "B", "C"],
+        "level": ["kommune", "afdeling", "team", "team", "team"],
+    }
+    ex = make_extract(
+        as_of=AS_OF,
+        org_units=pl.DataFrame(org),
+        employees=frame("employees", [employee("e1", "A")]),
+        cases=frame(
+            "cases",
+            [
+                case("a1", "A", "e1", date(2024, 1, 1)),
+                case("b1", "B", None, date(2024, 1, 1)),
+                case("f1", "F", None, date(2024, 1, 1)),
+                case("c1", "C", "e1", date(2024, 1, 1)),
+            ],
+        ),
+    )
+    assert ex.rejected_total == 0
+    assert value(aktive_sager, ex, Scope.unit("F")) == 3
+    assert value(aktive_sager, ex, Scope.unit("A")) == 1
+    assert value(aktive_sager, ex, Scope.unit("K")) == 4
+    assert value(aktive_sager, ex, Scope.caseworker("e1")) == 2
+    # F: 1 assigned case (a1) / e1's 1.0 FTE (e1 is in A, inside F) = 1; C has no staff → null
+    assert value(sager_pr_raadgiver, ex, Scope.unit("F")) == pytest.approx(1.0)
+    assert value(sager_pr_raadgiver, ex, Scope.unit("C")) is None

@@ -164,3 +164,22 @@ def test_personaleomsaetning_no_staff_is_null(turnover: Extract) -> None:
     assert v(personaleomsaetning_pct, turnover, B, date(2019, 6, 1)) is None
     # B now: no leavers, headcount 1 and 1 → 0 (a real zero)
     assert v(personaleomsaetning_pct, turnover, B, date(2024, 12, 31)) == 0.0
+
+
+def test_sygefravaer_nested_and_adjacent_spells() -> None:
+    # 1..10 Jan with 2..3 and 5..6 inside it, then 11..12 adjacent: the union is 1..12 Jan,
+    # all 10 weekdays of YTD at 12 Jan → 10 / 10 × 100 = 100 (never more)
+    ex = extract(
+        date(2024, 1, 31),
+        employees=[employee("e1")],
+        absences=[
+            spell("e1", date(2024, 1, 1), date(2024, 1, 10)),
+            spell("e1", date(2024, 1, 2), date(2024, 1, 3)),
+            spell("e1", date(2024, 1, 5), date(2024, 1, 6)),
+            spell("e1", date(2024, 1, 11), date(2024, 1, 12)),
+        ],
+    )
+    assert v(sygefravaer_pct, ex, ROOT, SICK_AS_OF) == pytest.approx(100.0)
+    # at Fri 5 Jan: 5 weekdays, all sick → 100; at Mon 15 Jan: 11 weekdays, 10 sick
+    assert v(sygefravaer_pct, ex, ROOT, date(2024, 1, 5)) == pytest.approx(100.0)
+    assert v(sygefravaer_pct, ex, ROOT, date(2024, 1, 15)) == pytest.approx(10 / 11 * 100)
