@@ -87,6 +87,7 @@ class KpiSpec:
     method: str = ""
     source: str = ""
     owner: str | None = None  # an org level (kommune, forvaltning, afdeling, team)
+    short_name: str = ""  # column header in the cascade; default name
     actions: tuple[Action, ...] = ()
     key: str = ""  # where it sits in the file, for messages
 
@@ -128,6 +129,7 @@ _PERSPECTIVE_KEYS = {"id", "name", "description", "kpis"}
 _KPI_KEYS = {
     "id",
     "name",
+    "short_name",
     "success_factor",
     "metric",
     "method",
@@ -279,6 +281,7 @@ def _parse_kpi(c: _Checker, table: dict[str, Any], key: str, perspective: str) -
         method=c.text(table, "method", key) or "",
         source=c.text(table, "source", key) or "",
         owner=owner,
+        short_name=c.text(table, "short_name", key) or name,
         actions=actions,
         key=key,
     )

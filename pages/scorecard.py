@@ -1,3 +1,316 @@
+"""Scorecard (målekort): KPI tiles by perspective with status, change, trend and definition,
+then the cascade of the chosen unit's child units × KPIs. Choosing a child drills down.
+
+Thin: every figure comes from metrics.scorecard; this file formats and lays out.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
 import streamlit as st
 
-st.info("Under opbygning.")
+from metrics.access import can_see_unit
+from metrics.scorecard import (
+    CascadeRow,
+    KpiDetail,
+    KpiSpec,
+    Scorecard,
+    ScorecardError,
+    cascade,
+    check_metrics,
+    default_scorecard_path,
+    load_scorecard,
+    owner_of,
+    previous_month_end,
+    scorecard_details,
+    status_counts,
+)
+from ui.context import P_UNIT, PageContext, load_cached, page_context
+from ui.fmt import danish, fmt_date, fmt_delta, fmt_num, fmt_value
+
+# status → (icon, word, badge colour, cell background, line colour): never colour alone
+STATUS = {
+    "green": ("🟢", "Grøn – på mål", "green", "#d3f9d8", "#2b8a3e"),
+    "yellow": ("🟡", "Gul – tæt på målet", "yellow", "#fff3bf", "#e67700"),
+    "red": ("🔴", "Rød – ikke på mål", "red", "#ffe3e3", "#c92a2a"),
+    "none": ("⚪", "Ingen data", "gray", "#f1f3f5", "#868e96"),
+}
+SUMMARY_WORD = {"green": "på mål", "yellow": "tæt på", "red": "ikke på mål", "none": "uden data"}
+DELTA_COLOUR = {True: "green", False: "red", None: "gray"}
+TABLE_LABELS = {
+    "org_units": "organisation",
+    "employees": "medarbejdere",
+    "cases": "sager",
+    "intervention_kinds": "foranstaltningstyper",
+    "interventions": "foranstaltninger",
+    "payments": "betalinger",
+    "budgets": "budgetter",
+    "notifications": "underretninger",
+    "deadlines": "frister",
+    "absences": "fravær",
+    "measurements": "målinger",
+}
+EVERY_UNIT = {
+    "kommune": "kommunen",
+    "forvaltning": "hver forvaltning",
+    "afdeling": "hver afdeling",
+    "team": "hvert team",
+}
+
+
+def _md(text: str) -> str:
+    """Names come from the extract: keep them from being read as Markdown."""
+    return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|:~$" else c for c in text)
+
+
+# Figures per unit and date, cached on plain values (paths, modification times, ids, dates):
+# the tiles and the cascade separately, so the tiles show while the cascade is computed.
+Key = tuple[str, float, str, float]  # extract path, its mtime, scorecard path, its mtime
+
+
+@st.cache_data(max_entries=64, show_spinner="Beregner nøgletal …")
+def _details(key: Key, unit_id: str, as_of: date) -> list[KpiDetail]:
+    ex = load_cached(Path(key[0]))
+    return scorecard_details(ex, load_scorecard(Path(key[2])), unit_id, as_of)
+
+
+@st.cache_data(max_entries=64, show_spinner="Beregner underenhedernes nøgletal …")
+def _cascade_rows(key: Key, unit_id: str, as_of: date) -> list[CascadeRow]:
+    ex = load_cached(Path(key[0]))
+    return cascade(ex, load_scorecard(Path(key[2])), unit_id, as_of)
+
+
+@dataclass(frozen=True)
+class Figures:
+    card: Scorecard
+    key: Key | None  # None: an extract not loaded from files, computed without the cache
+
+    def details(self, ctx: PageContext) -> list[KpiDetail]:
+        if self.key is None:
+            return scorecard_details(ctx.ex, self.card, ctx.unit_id, ctx.as_of)
+        return _details(self.key, ctx.unit_id, ctx.as_of)
+
+    def cascade(self, ctx: PageContext) -> list[CascadeRow]:
+        if self.key is None:
+            return cascade(ctx.ex, self.card, ctx.unit_id, ctx.as_of)
+        return _cascade_rows(self.key, ctx.unit_id, ctx.as_of)
+
+
+def _load(ctx: PageContext) -> Figures | None:
+    path = default_scorecard_path()
+    try:
+        card = load_scorecard(path)
+        check_metrics(ctx.ex, card)
+    except ScorecardError as e:
+        st.error(f"Scorecardet kan ikke vises, fordi scorecard-filen har en fejl:\n\n{e}", icon="🛑")
+        return None
+    if ctx.ex.path is None:
+        return Figures(card, None)
+    key = (
+        str(ctx.ex.path),
+        (ctx.ex.path / "manifest.json").stat().st_mtime,
+        str(path.resolve()),
+        path.stat().st_mtime,
+    )
+    return Figures(card, key)
+
+
+def _go_to(unit_id: str) -> None:
+    st.session_state[P_UNIT] = unit_id
+
+
+def _drill(widget_key: str) -> None:
+    chosen = st.session_state.get(widget_key)
+    if chosen:
+        st.session_state[P_UNIT] = chosen
+
+
+def _target_text(spec: KpiSpec, fmt: str) -> str:
+    sign = "≥" if spec.direction == "higher" else "≤"
+    text = f"Mål {sign} {fmt_value(spec.target, fmt)}"
+    if spec.tolerance:
+        text += f" · gul til {fmt_value(spec.yellow_limit, fmt)}"
+    return text
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _sparkline_template(colour: str) -> str:
+    """An Altair sparkline (Danish locale) as a Vega-Lite spec over the named datasets "trend"
+    and "target". Built and validated once per colour (cached across reruns: page
+    scripts are re-executed, so a module-level cache would not last): validating a chart per tile per rerun
+    costs more than the rest of the page."""
+    line = (
+        alt.Chart(alt.NamedData("trend"))
+        .mark_line(point=alt.OverlayMarkDef(size=18, color=colour), color=colour, strokeWidth=2)
+        .encode(
+            x=alt.X("maaned:T", axis=None),
+            y=alt.Y("vaerdi:Q", axis=None, scale=alt.Scale(zero=False)),
+            tooltip=[
+                alt.Tooltip("maaned:T", title="Måned", format="%b %Y"),
+                alt.Tooltip("tekst:N", title="Værdi"),
+            ],
+        )
+    )
+    target = (
+        alt.Chart(alt.NamedData("target"))
+        .mark_rule(strokeDash=[3, 3], color="#868e96", strokeWidth=1)
+        .encode(y="maal:Q")
+    )
+    chart = danish((line + target).properties(height=48).configure_view(strokeWidth=0))
+    return json.dumps(chart.to_dict())
+
+
+def _sparkline(d: KpiDetail) -> dict[str, Any]:
+    spec = json.loads(_sparkline_template(STATUS[d.row.status][4]))
+    spec["datasets"] = {
+        "trend": [
+            {"maaned": p.month.isoformat(), "vaerdi": p.value, "tekst": fmt_value(p.value, d.format)}
+            for p in d.trend
+        ],
+        "target": [{"maal": d.spec.target}],
+    }
+    return spec
+
+
+def _definition(d: KpiDetail, ctx: PageContext) -> str:
+    spec = d.spec
+    owner = owner_of(ctx.tree, spec, ctx.unit_id)
+    lines = []
+    if spec.success_factor:
+        lines.append(f"**Kritisk succesfaktor:** {spec.success_factor}")
+    if spec.method:
+        lines.append(f"**Målemetode:** {spec.method}")
+    if spec.source:
+        lines.append(f"**Datakilde:** {spec.source}")
+    lines.append(f"**Beregning:** {d.description}")
+    lines.append(
+        f"**Status:** grøn ved {'≥' if spec.direction == 'higher' else '≤'} {fmt_value(spec.target, d.format)}"
+        + (f", gul til og med {fmt_value(spec.yellow_limit, d.format)}" if spec.tolerance else "")
+        + ", ellers rød. Uden værdi: ingen status."
+    )
+    if owner is not None:
+        who = _md(ctx.tree.label(owner.unit_id)) if owner.unit_id else EVERY_UNIT[owner.level]
+        lines.append(f"**Ansvarlig:** {who} ({owner.level})")
+    lines.append(f"**Datagrundlag:** {fmt_num(d.basis)} rækker på {fmt_date(ctx.as_of)}.")
+    tables = ", ".join(f"{TABLE_LABELS.get(t, t)} {fmt_num(n)}" for t, n in d.set_aside.items())
+    if d.set_aside_total:
+        lines.append(
+            f"**Sat til side:** valideringen har sat {fmt_num(d.set_aside_total)} rækker til side i "
+            f"tabellerne bag tallet ({tables}); tallet er uden dem."
+        )
+    else:
+        lines.append(f"**Sat til side:** ingen rækker i tabellerne bag tallet ({tables}).")
+    return "\n\n".join(lines)
+
+
+def _tile(d: KpiDetail, ctx: PageContext) -> None:
+    spec, row = d.spec, d.row
+    icon, word, colour, _, _ = STATUS[row.status]
+    with st.container(border=True):
+        st.metric(
+            spec.name,
+            fmt_value(row.value, d.format),
+            delta=None if d.change is None else fmt_delta(d.change, d.format),
+            delta_color=DELTA_COLOUR[d.improved],
+            delta_arrow="off" if not d.change else ("up" if d.change > 0 else "down"),
+            delta_description=f"siden {fmt_date(previous_month_end(ctx.as_of))}",
+            icon=icon,
+            help=spec.success_factor or None,
+        )
+        st.markdown(f":{colour}-badge[{icon} {word}] :small[{_target_text(spec, d.format)}]")
+        if len(d.trend) > 1:
+            st.vega_lite_chart(_sparkline(d), width="stretch")
+        for a in spec.actions:
+            extra = f" · {a.responsible}" if a.responsible else ""
+            extra += f" · frist {fmt_date(a.due)}" if a.due else ""
+            st.caption(f"📌 **{a.text}** — succeskriterium: {a.success_criterion}{extra}")
+        with st.expander("Definition og datagrundlag"):
+            st.markdown(_definition(d, ctx))
+
+
+def _summary(details: list[KpiDetail]) -> str:
+    counts = status_counts([d.row for d in details])
+    return " ".join(
+        f":{STATUS[s][2]}-badge[{STATUS[s][0]} {counts[s]} {SUMMARY_WORD[s]}]" for s in STATUS if counts[s]
+    )
+
+
+def _cascade(figures: Figures, details: list[KpiDetail], ctx: PageContext) -> None:
+    st.subheader("Kaskade ned i organisationen")
+    if not ctx.tree.children.get(ctx.unit_id):
+        st.caption(f"{ctx.unit_name} har ingen underenheder.")
+        return
+    card, rows = figures.card, figures.cascade(ctx)
+    kids = [r for r in rows if not r.is_total]
+    st.caption(
+        "Hver enheds tal er beregnet for enheden selv (brøker genberegnes, de gennemsnittes ikke). "
+        "Vælg en enhed for at gå ned i den."
+    )
+    columns = [k.short_name for k in card.kpis]
+    index = [("I alt: " if r.is_total else "") + r.name for r in rows]
+    text = pd.DataFrame(
+        [[f"{STATUS[c.status][0]} {fmt_value(c.value, d.format)}" for c, d in zip(r.cells, details, strict=True)]
+         for r in rows],
+        index=index,
+        columns=columns,
+    )  # fmt: skip
+    css = pd.DataFrame(
+        [[f"background-color: {STATUS[c.status][3]}" for c in r.cells] for r in rows],
+        index=index,
+        columns=columns,
+    )
+    styled = text.style.apply(lambda _: css, axis=None)
+    st.dataframe(
+        styled,
+        column_config={
+            "_index": st.column_config.TextColumn("Enhed", pinned=True),
+            **{k.short_name: st.column_config.TextColumn(k.short_name, help=k.name) for k in card.kpis},
+        },
+    )
+    key = f"drill_{ctx.unit_id}"
+    st.pills(
+        "Gå ned i",
+        [r.unit_id for r in kids],
+        format_func=lambda u: ctx.tree.label(u),
+        key=key,
+        on_change=_drill,
+        args=(key,),
+    )
+
+
+def main() -> None:
+    ctx = page_context()
+    if ctx is None:
+        return
+    st.title("Scorecard")
+    figures = _load(ctx)
+    if figures is None:
+        return
+    card, details = figures.card, figures.details(ctx)
+    head, nav = st.columns([5, 1], vertical_alignment="bottom")
+    with head:
+        st.markdown(f"**{card.title}** · {_md(ctx.unit_name)} · opgjort {fmt_date(ctx.as_of)}")
+        st.markdown(_summary(details))
+    parent = ctx.tree.parent.get(ctx.unit_id)
+    if parent is not None and can_see_unit(ctx.ex, ctx.viewer, parent):
+        nav.button(f"↑ {ctx.tree.label(parent)}", on_click=_go_to, args=(parent,), help="Gå et niveau op")
+    by_id = {d.spec.id: d for d in details}
+    for p in card.perspectives:
+        st.subheader(p.name)
+        if p.description:
+            st.caption(p.description)
+        cols = st.columns(3)
+        for i, k in enumerate(p.kpis):
+            with cols[i % 3]:
+                _tile(by_id[k.id], ctx)
+    _cascade(figures, details, ctx)
+
+
+main()
