@@ -100,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         payload, code = _run(args)
+        text = json.dumps(payload, ensure_ascii=False, allow_nan=False)
     except CliError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_FAILURE
@@ -109,8 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # the contract is one line, never a traceback
         print(f"error: {type(e).__name__}: {' '.join(str(e).split())}", file=sys.stderr)
         return EXIT_FAILURE
-    json.dump(payload, sys.stdout, ensure_ascii=False, allow_nan=False)
-    sys.stdout.write("\n")
+    print(text)
     if code == EXIT_REFUSED:
         print("extract refused: " + "; ".join(_error_lines(payload)), file=sys.stderr)
     return code

@@ -13,7 +13,7 @@ import polars as pl
 
 from metrics.extract import Extract
 from metrics.org import org_tree
-from metrics.scope import Scope, scoped, scoped_payments_year
+from metrics.scope import Scope, scoped, scoped_interventions_year, scoped_payments_year
 from metrics.values import KpiValue, month_end, one_year_earlier, ratio
 
 GROUPINGS: dict[str, str] = {
@@ -86,7 +86,7 @@ def _has_budget(scope: Scope) -> bool:
 
 def economy_total(ex: Extract, scope: Scope, as_of: date) -> EconomyFigures:
     act = actual(scoped_payments_year(ex, scope, as_of.year), as_of)
-    com = committed(scoped(ex, "interventions", scope), as_of)
+    com = committed(scoped_interventions_year(ex, scope, as_of.year), as_of)
     bud = budget(scoped(ex, "budgets", scope), as_of.year) if _has_budget(scope) else None
     exp = act + com
     return EconomyFigures(bud, act, com, exp, None if bud is None else bud - exp)
@@ -113,7 +113,7 @@ def economy_table(ex: Extract, scope: Scope, as_of: date, by: str) -> pl.DataFra
         ex, scoped_payments_year(ex, scope, as_of.year).filter(counted_in_actual(as_of)), scope, by
     )
     act = pay.group_by("group").agg(pl.col("amount").sum().alias("actual"))
-    iv = _with_group(ex, scoped(ex, "interventions", scope), scope, by)
+    iv = _with_group(ex, scoped_interventions_year(ex, scope, as_of.year), scope, by)
     com = iv.group_by("group").agg(committed_amount(as_of).sum().alias("committed"))
     out = act.join(com, on="group", how="full", coalesce=True, nulls_equal=True)
     budgeted = by in BUDGETED_GROUPINGS and _has_budget(scope)

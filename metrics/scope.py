@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 
@@ -56,20 +57,7 @@ def _enriched(ex: Extract, table: str) -> pl.DataFrame:
     if table == "interventions":
         out = ex["interventions"].join(cases, on="case_id", how="left").join(kinds, on="kind_id", how="left")
     elif table == "payments":
-        iv = _enriched(ex, "interventions").select(
-            "intervention_id",
-            "case_id",
-            "kind_id",
-            "category",
-            "account",
-            "unit_id",
-            "caseworker_id",
-        )
-        out = (
-            ex["payments"]
-            .join(iv, on="intervention_id", how="left")
-            .with_columns(pl.col("period").dt.year().alias("period_year"))
-        )
+        out = _join_payments(ex, ex["payments"])
     elif table == "deadlines":
         out = ex["deadlines"].join(cases, on="case_id", how="left")
     elif table == "notifications":
@@ -79,6 +67,31 @@ def _enriched(ex: Extract, table: str) -> pl.DataFrame:
         out = ex["absences"].join(emp, on="employee_id", how="left")
     else:
         out = ex[table]
+    ex._cache[key] = out
+    return out
+
+
+def _join_payments(ex: Extract, payments: pl.DataFrame) -> pl.DataFrame:
+    iv = _enriched(ex, "interventions").select(
+        "intervention_id", "case_id", "kind_id", "category", "account", "unit_id", "caseworker_id"
+    )
+    return payments.join(iv, on="intervention_id", how="left").with_columns(
+        pl.col("period").dt.year().alias("period_year")
+    )
+
+
+def _payments_year(ex: Extract, year: int) -> pl.DataFrame:
+    """Enriched payments covering a month of `year`. Joining one year's rows instead of the
+    whole history keeps the first page view fast on large extracts."""
+    key = f"enriched:payments:{year}"
+    hit = ex._cache.get(key)
+    if isinstance(hit, pl.DataFrame):
+        return hit
+    full = ex._cache.get("enriched:payments")
+    if isinstance(full, pl.DataFrame):
+        out = full.filter(pl.col("period_year") == year)
+    else:
+        out = _join_payments(ex, ex["payments"].filter(pl.col("period").dt.year() == year))
     ex._cache[key] = out
     return out
 
@@ -116,9 +129,9 @@ def _memo(ex: Extract, key: tuple[str, Scope], build: Callable[[], pl.DataFrame]
     return df
 
 
-def _filter_scope(ex: Extract, table: str, scope: Scope) -> pl.DataFrame:
+def _filter_scope(ex: Extract, table: str, scope: Scope, df: pl.DataFrame | None = None) -> pl.DataFrame:
     check_scope(ex, scope)
-    df = _enriched(ex, table)
+    df = _enriched(ex, table) if df is None else df
     units = units_in(ex, scope)
     if units is not None and len(units) < len(org_tree(ex).parent):
         df = df.filter(pl.col("unit_id").is_in(pl.Series(sorted(units), dtype=pl.String).implode()))
@@ -142,5 +155,20 @@ def scoped_payments_year(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
     return _memo(
         ex,
         (f"payments:{year}", scope),
-        lambda: scoped(ex, "payments", scope).filter(pl.col("period_year") == year),
+        lambda: _filter_scope(ex, "payments", scope, _payments_year(ex, year)),
+    )
+
+
+def overlaps_year(year: int) -> pl.Expr:
+    return (pl.col("start_on") <= date(year, 12, 31)) & (
+        pl.col("end_on").is_null() | (pl.col("end_on") >= date(year, 1, 1))
+    )
+
+
+def scoped_interventions_year(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
+    """Interventions in scope running on at least one day of `year` (all that committed can count)."""
+    return _memo(
+        ex,
+        (f"interventions:{year}", scope),
+        lambda: scoped(ex, "interventions", scope).filter(overlaps_year(year)),
     )
