@@ -67,9 +67,12 @@ def _viewer_from_row(row: dict[str, object]) -> Viewer:
 
 def viewer_for_email(ex: Extract, email: str, as_of: date | None = None) -> Viewer | None:
     """The employee with this login email (case-insensitive), employed at as_of; None if there is none."""
+    wanted = email.strip().lower()
+    if not wanted:  # an empty claim must never match an empty email cell
+        return None
     day = as_of or ex.as_of
     hits = ex["employees"].filter(
-        (pl.col("email").str.to_lowercase() == email.strip().lower()) & employed_on(day)
+        (pl.col("email").str.strip_chars().str.to_lowercase() == wanted) & employed_on(day)
     )
     if hits.height != 1:
         return None
@@ -114,7 +117,7 @@ def case_row_filter(ex: Extract, viewer: Viewer) -> pl.Expr:
     if viewer.role == "raadgiver":
         return pl.col("caseworker_id") == viewer.employee_id
     units = pl.Series(sorted(org_tree(ex).subtree(viewer.unit_id or org_tree(ex).root)), dtype=pl.String)
-    return pl.col("unit_id").is_in(units)
+    return pl.col("unit_id").is_in(units.implode())
 
 
 def can_see_case(ex: Extract, viewer: Viewer, case_id: str) -> bool:
@@ -153,4 +156,4 @@ def person_row_filter(ex: Extract, viewer: Viewer) -> pl.Expr:
     if viewer.role == "raadgiver":
         return pl.col("employee_id") == viewer.employee_id
     units = pl.Series(sorted(org_tree(ex).subtree(viewer.unit_id or org_tree(ex).root)), dtype=pl.String)
-    return pl.col("unit_id").is_in(units)
+    return pl.col("unit_id").is_in(units.implode())
