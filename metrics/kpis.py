@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 
 from metrics.extract import Extract
-from metrics.scope import Scope, scoped
+from metrics.scope import Scope, scoped, scoped_year
 from metrics.values import KpiValue, cutoff, ratio, year_start
 
 DAY = timedelta(days=1)
@@ -204,15 +204,15 @@ def sager_pr_raadgiver(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
 
 
 def frister_overholdt_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
-    return deadlines_met_pct_frames(scoped(ex, "deadlines", scope), as_of)
+    return deadlines_met_pct_frames(scoped_year(ex, "deadlines", scope, as_of.year), as_of)
 
 
 def undersoegelser_rettidige_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
-    return deadlines_met_pct_frames(scoped(ex, "deadlines", scope), as_of, "undersoegelse")
+    return deadlines_met_pct_frames(scoped_year(ex, "deadlines", scope, as_of.year), as_of, "undersoegelse")
 
 
 def opfoelgninger_rettidige_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
-    return deadlines_met_pct_frames(scoped(ex, "deadlines", scope), as_of, "opfoelgning")
+    return deadlines_met_pct_frames(scoped_year(ex, "deadlines", scope, as_of.year), as_of, "opfoelgning")
 
 
 def frister_overskredne(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
@@ -220,15 +220,17 @@ def frister_overskredne(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
 
 
 def underretninger_antal(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
-    return underretninger_antal_frames(scoped(ex, "notifications", scope), as_of)
+    return underretninger_antal_frames(scoped_year(ex, "notifications", scope, as_of.year), as_of)
 
 
 def underretninger_24t_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
-    return underretninger_24t_pct_frames(scoped(ex, "notifications", scope), as_of)
+    return underretninger_24t_pct_frames(scoped_year(ex, "notifications", scope, as_of.year), as_of)
 
 
 def sygefravaer_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
-    return sygefravaer_pct_frames(scoped(ex, "employees", scope), scoped(ex, "absences", scope), as_of)
+    return sygefravaer_pct_frames(
+        scoped(ex, "employees", scope), scoped_year(ex, "absences", scope, as_of.year), as_of
+    )
 
 
 def personaleomsaetning_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:

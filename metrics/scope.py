@@ -165,10 +165,25 @@ def overlaps_year(year: int) -> pl.Expr:
     )
 
 
+# Rows of a table that can matter for a figure of `year`. Only a pre-filter: every KPI
+# applies its own full rule afterwards, and each rule implies its table's predicate here.
+_YEAR_FILTERS = {
+    "interventions": overlaps_year,
+    "absences": overlaps_year,
+    "deadlines": lambda year: pl.col("due_on").dt.year() == year,
+    "notifications": lambda year: pl.col("received_at").dt.year() == year,
+}
+
+
+def scoped_year(ex: Extract, table: str, scope: Scope, year: int) -> pl.DataFrame:
+    """`scoped(ex, table, scope)` restricted to rows that can count in `year` (cached)."""
+    if table == "payments":
+        return scoped_payments_year(ex, scope, year)
+    return _memo(
+        ex, (f"{table}:{year}", scope), lambda: scoped(ex, table, scope).filter(_YEAR_FILTERS[table](year))
+    )
+
+
 def scoped_interventions_year(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
     """Interventions in scope running on at least one day of `year` (all that committed can count)."""
-    return _memo(
-        ex,
-        (f"interventions:{year}", scope),
-        lambda: scoped(ex, "interventions", scope).filter(overlaps_year(year)),
-    )
+    return scoped_year(ex, "interventions", scope, year)
