@@ -51,11 +51,19 @@ def _enriched(ex: Extract, table: str) -> pl.DataFrame:
     if isinstance(hit, pl.DataFrame):
         return hit
     cases = ex["cases"].select("case_id", "unit_id", "caseworker_id")
+    # An integer per case: counting distinct cases over millions of payments is ~10x
+    # faster on it than on the string ids.
+    case_keys = ex["cases"].select("case_id").with_row_index("case_key")
     kinds = ex["intervention_kinds"].select(
         "kind_id", "category", "account", pl.col("name").alias("kind_name")
     )
     if table == "interventions":
-        out = ex["interventions"].join(cases, on="case_id", how="left").join(kinds, on="kind_id", how="left")
+        out = (
+            ex["interventions"]
+            .join(cases, on="case_id", how="left")
+            .join(case_keys, on="case_id", how="left")
+            .join(kinds, on="kind_id", how="left")
+        )
     elif table == "payments":
         out = _join_payments(ex, ex["payments"])
     elif table == "deadlines":
@@ -73,7 +81,7 @@ def _enriched(ex: Extract, table: str) -> pl.DataFrame:
 
 def _join_payments(ex: Extract, payments: pl.DataFrame) -> pl.DataFrame:
     iv = _enriched(ex, "interventions").select(
-        "intervention_id", "case_id", "kind_id", "category", "account", "unit_id", "caseworker_id"
+        "intervention_id", "case_id", "case_key", "kind_id", "category", "account", "unit_id", "caseworker_id"
     )
     return payments.join(iv, on="intervention_id", how="left").with_columns(
         pl.col("period").dt.year().alias("period_year")
