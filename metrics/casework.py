@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 
@@ -44,6 +45,7 @@ __all__ = [
     "AccessDenied",
     "CaseDetail",
     "CaseFacts",
+    "CaseNotKnownYet",
     "Caseload",
     "CaseworkerTotals",
     "case_detail",
@@ -52,6 +54,7 @@ __all__ = [
     "caseworker_cases",
     "caseworker_totals",
     "caseworkers_visible",
+    "require_known_case",
 ]
 
 DEADLINE_KIND_LABELS: dict[str, str] = {
@@ -359,13 +362,19 @@ def _case_frame(ex: Extract, table: str, case_id: str, caseworker_id: str | None
     return scoped(ex, table, scope).filter(pl.col("case_id") == case_id)
 
 
-def case_detail(ex: Extract, viewer: Viewer, case_id: str, as_of: date) -> CaseDetail:
-    """Raises AccessDenied for an unknown case or one outside the viewer's scope (the same
-    answer for both), CaseNotKnownYet for a visible case opened after as_of."""
+def require_known_case(ex: Extract, viewer: Viewer, case_id: str, as_of: date) -> dict[str, Any]:
+    """The case's row. Raises AccessDenied for an unknown case or one outside the viewer's
+    scope (the same answer for both), CaseNotKnownYet for a visible case opened after as_of."""
     require_case(ex, viewer, case_id)
     row = ex["cases"].filter(pl.col("case_id") == case_id).row(0, named=True)
     if row["opened_on"] > as_of:
         raise CaseNotKnownYet(case_id, row["opened_on"])
+    return row
+
+
+def case_detail(ex: Extract, viewer: Viewer, case_id: str, as_of: date) -> CaseDetail:
+    """Raises as require_known_case."""
+    row = require_known_case(ex, viewer, case_id, as_of)
     tree = org_tree(ex)
     cw = row["caseworker_id"]
     cw_name = None
