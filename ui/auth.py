@@ -1,23 +1,151 @@
-"""Who is looking. Minimal first version: demo mode ("vis som") on synthetic extracts only.
-Login through the municipality's identity provider and the audit log come with issue 5."""
+"""Who is looking, and the audit trail of what they were shown.
+
+Identity, in this order:
+1. `[auth]` configured in Streamlit secrets: the user logs in with `st.login()` (OIDC) and
+   their email (`st.user.email`) is looked up in `employees.email` (case-insensitive,
+   employed at the extract's as_of). Not logged in: a login page. Logged in but unknown:
+   "Ingen adgang" naming the email (and the refusal is logged).
+2. No `[auth]`, a synthetic extract (manifest `"synthetic": true`) and demo mode not
+   switched off (env STYRING_DEMO=0): the visitor picks whom to "vis som", under a DEMO
+   banner. The default is the head of the top-most unit. The choice is deliberately not
+   bound to the URL: an identity must never come from a link (a copied link would
+   otherwise carry the sender's persona), and links stay comparable across personas.
+3. Otherwise: "Ingen adgang – login er ikke sat op", nothing else. A real extract can
+   never be seen in demo mode, whatever the settings say.
+
+Pages that show or download case-level rows call `audit_view` / `audit_download`;
+refusals call `audit_denied` (or `show_denied`, which also says "Ingen adgang").
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
 import polars as pl
 import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
 
-from metrics.access import ROLE_LABELS, Viewer, viewer_for_employee
+from metrics.access import ROLE_LABELS, AccessDenied, Viewer, viewer_for_email, viewer_for_employee
+from metrics.audit import Action, AuditEvent, append
 from metrics.extract import Extract
 from metrics.kpis import employed_on
 from metrics.org import org_tree
+from ui.fmt import fmt_date
+
+if TYPE_CHECKING:
+    from ui.context import PageContext
 
 P_VIEW_AS = "vis_som"
+DEMO_ENV = "STYRING_DEMO"
+_OFF = {"0", "false", "no", "off", "nej"}
 
 
-def _demo_viewer(ex: Extract) -> Viewer | None:
-    st.sidebar.markdown(":orange-badge[DEMO] Syntetiske data – du ser dashboardet som en valgt medarbejder.")
+def md_escape(text: str) -> str:
+    """Text from data or from the identity provider, shown literally inside Markdown."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
+
+
+# --- settings -------------------------------------------------------------------------
+
+
+def _auth_section() -> Mapping[str, object]:
+    try:
+        section = st.secrets.get("auth")
+    except (StreamlitSecretNotFoundError, FileNotFoundError):
+        return {}
+    return section if isinstance(section, Mapping) else {}
+
+
+def login_providers() -> list[str | None]:
+    """The providers to offer: None for a default `[auth]` provider, names for `[auth.<name>]`."""
+    section = _auth_section()
+    if "client_id" in section:
+        return [None]
+    return [k for k, v in section.items() if isinstance(v, Mapping) and "client_id" in v]
+
+
+def auth_configured() -> bool:
+    return bool(login_providers())
+
+
+def demo_enabled(ex: Extract) -> bool:
+    """Demo ("vis som") only for synthetic extracts; the setting can switch it off, never on."""
+    return ex.manifest.synthetic is True and os.environ.get(DEMO_ENV, "1").strip().lower() not in _OFF
+
+
+# --- who is looking -------------------------------------------------------------------
+
+
+def login_gate() -> bool:
+    """True if the page may go on to load data. With login configured and nobody logged
+    in, shows the login page and returns False (call it before anything else is drawn)."""
+    if auth_configured() and not st.user.get("is_logged_in"):
+        _login_page()
+        return False
+    return True
+
+
+def current_viewer(ex: Extract) -> Viewer | None:
+    """The viewer for this session, or None after a clear "ingen adgang" / login page."""
+    if auth_configured():
+        return _login_viewer(ex)
+    if demo_enabled(ex):
+        return _demo_viewer(ex)
+    st.error("Ingen adgang – login er ikke sat op.")
+    return None
+
+
+def _login_page() -> None:
+    st.title("Styringsoverblik")
+    st.info("Log ind med din kommunale konto for at se dashboardet.")
+    providers = login_providers()
+    for provider in providers:
+        label = "Log ind" if provider is None or len(providers) == 1 else f"Log ind med {provider}"
+        if st.button(label, type="primary", key=f"auth_login_{provider or 'default'}"):
+            st.login() if provider is None else st.login(provider)
+
+
+def _logout_button() -> None:
+    if st.sidebar.button("Log ud", key="auth_logout"):
+        st.logout()
+
+
+def _login_viewer(ex: Extract) -> Viewer | None:
+    if not st.user.get("is_logged_in"):
+        _login_page()
+        return None
+    raw = st.user.get("email")
+    email = str(raw).strip() if raw else ""
+    viewer = viewer_for_email(ex, email) if email else None
+    if viewer is None:
+        who = (
+            f"`{email.replace('`', '')}`" if email else "din konto (identitetsudbyderen sendte ingen e-mail)"
+        )
+        st.error(
+            f"Ingen adgang: {who} er ikke ansat i {md_escape(ex.manifest.municipality)} "
+            f"ifølge udtrækket {fmt_date(ex.as_of)}. Kontakt din leder, hvis det er forkert."
+        )
+        audit_denied(ex, None, current_page(), f"login {email or '(uden e-mail)'}", email=email or None)
+        _logout_button()
+        return None
+    st.sidebar.caption(f"Logget ind som {md_escape(viewer.name)} · {_role_unit(ex, viewer)}")
+    _logout_button()
+    return viewer
+
+
+def _role_unit(ex: Extract, viewer: Viewer) -> str:
+    unit = org_tree(ex).label(viewer.unit_id) if viewer.unit_id else "–"
+    return f"{ROLE_LABELS[viewer.role]}, {md_escape(unit)}"
+
+
+def demo_staff(ex: Extract) -> pl.DataFrame:
+    """Employees to pick from in demo mode: top of the tree first, heads before staff."""
     tree = org_tree(ex)
-    staff = (
+    return (
         ex["employees"]
         .filter(employed_on(ex.as_of))
         .with_columns(
@@ -25,26 +153,138 @@ def _demo_viewer(ex: Extract) -> Viewer | None:
             .replace_strict({u: len(tree.path(u)) for u in tree.parent}, default=99)
             .alias("depth"),
             pl.col("role")
-            .replace_strict({"leder": 0, "administration": 1, "teamleder": 2, "raadgiver": 3})
+            .replace_strict({"leder": 0, "administration": 1, "teamleder": 2, "raadgiver": 3}, default=9)
             .alias("rank"),
         )
-        .sort("depth", "rank", "name")
+        .sort("depth", "rank", "name", "employee_id")
     )
+
+
+def _demo_viewer(ex: Extract) -> Viewer | None:
+    tree = org_tree(ex)
+    staff = demo_staff(ex)
     ids = staff["employee_id"].to_list()
+    if not ids:
+        st.error("Ingen adgang: udtrækket har ingen ansatte at vise dashboardet som.")
+        return None
     label = {
         r["employee_id"]: f"{r['name']} – {ROLE_LABELS[r['role']]}, {tree.label(r['unit_id'])}"
         for r in staff.iter_rows(named=True)
     }
-    chosen = st.sidebar.selectbox("Vis som", ids, key=P_VIEW_AS, format_func=label.__getitem__)
-    return None if chosen is None else viewer_for_employee(ex, chosen)
+    if st.session_state.get(P_VIEW_AS) not in label:  # default: the head of the top-most unit
+        st.session_state[P_VIEW_AS] = ids[0]
+    chosen = st.sidebar.selectbox(
+        "Vis som",
+        ids,
+        key=P_VIEW_AS,
+        format_func=label.__getitem__,
+        help="Kun i demo med syntetiske data: se dashboardet, som en valgt medarbejder ser det.",
+    )
+    viewer = None if chosen is None else viewer_for_employee(ex, chosen)
+    if viewer is None:
+        return None
+    st.warning(
+        f"**DEMO** – syntetiske data. Du ser dashboardet som {md_escape(viewer.name)} "
+        f"({_role_unit(ex, viewer)}).",
+        icon="🧪",
+    )
+    return viewer
 
 
-def current_viewer(ex: Extract) -> Viewer | None:
-    if ex.manifest.synthetic:
-        return _demo_viewer(ex)
-    st.error("Ingen adgang. Log ind med din kommunale konto.")
-    return None
+# --- audit ----------------------------------------------------------------------------
+
+
+def current_page() -> str:
+    """The url path of the page being run ("sag", "raadgiver", …); "" if unknown."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None:
+        return ""
+    try:
+        info = ctx.pages_manager.get_pages().get(ctx.page_script_hash, {})
+    except Exception:  # internal API: never let the audit trail break on it
+        return ""
+    return str(info.get("url_pathname") or info.get("page_name") or "")
+
+
+def _append(event: AuditEvent) -> None:
+    """Log, or stop the page: case-level data is never shown without its audit row."""
+    try:
+        append(event)
+    except (sqlite3.Error, OSError) as e:
+        st.error(f"Revisionsloggen kan ikke skrives ({type(e).__name__}). Sagsdata vises ikke.")
+        st.stop()
+
+
+def _log(ex: Extract, viewer: Viewer | None, page: str, action: Action, case_ids: Sequence[str]) -> None:
+    _append(AuditEvent.by(viewer, page, action, [str(c) for c in case_ids], extract_as_of=ex.as_of))
+
+
+def audit_view(ctx: PageContext, page: str, case_ids: Sequence[str]) -> None:
+    """Call BEFORE rendering case-level rows, with the case ids of every row shown.
+    Writes one audit row per call (each script run that shows rows is a display)."""
+    if len(case_ids):
+        _log(ctx.ex, ctx.viewer, page, "view", case_ids)
+
+
+def audit_download(ctx: PageContext, page: str, case_ids: Sequence[str]) -> None:
+    """The on_click of a download button whose file holds case-level rows."""
+    if len(case_ids):
+        _log(ctx.ex, ctx.viewer, page, "download", case_ids)
+
+
+def audited_download_data(
+    ctx: PageContext, page: str, case_ids: Sequence[str], make: Callable[[], bytes | str]
+) -> Callable[[], bytes | str]:
+    """For `st.download_button(data=...)` with deferred generation (a callable, which
+    Streamlit calls when the user actually downloads, outside the script run): log the
+    download, then build the file. If the log cannot be written, the download fails."""
+    ex, viewer, ids = ctx.ex, ctx.viewer, [str(c) for c in case_ids]
+
+    def data() -> bytes | str:
+        if ids:
+            append(AuditEvent.by(viewer, page, "download", ids, extract_as_of=ex.as_of))
+        return make()
+
+    return data
+
+
+def audit_log_read(ctx: PageContext, page: str, query: str, case_ids: Sequence[str] = ()) -> None:
+    """Reading the audit log is itself logged: who searched for what."""
+    _append(
+        AuditEvent.by(
+            ctx.viewer, page, "view", [str(c) for c in case_ids], target=query, extract_as_of=ctx.ex.as_of
+        )
+    )
+
+
+def audit_denied(
+    ex: Extract,
+    viewer: Viewer | None,
+    page: str,
+    target: str | AccessDenied,
+    *,
+    case_ids: Sequence[str] = (),
+    email: str | None = None,
+) -> None:
+    """Log a refused attempt. `target` says what was asked for ("sag C-17", "enhed T3", or
+    the AccessDenied raised by metrics: a refused case is then also logged by its case id)."""
+    ids = [str(c) for c in case_ids]
+    if isinstance(target, AccessDenied):
+        if target.what == "sagen":
+            ids.append(target.target)
+        target = f"{target.what} {target.target}"
+    _append(AuditEvent.by(viewer, page, "denied", ids, target=target, extract_as_of=ex.as_of, email=email))
+
+
+def show_denied(ex: Extract, viewer: Viewer | None, page: str, target: str | AccessDenied) -> None:
+    """Say "Ingen adgang" and log the refusal. The page should st.stop() after it."""
+    what = str(target) if isinstance(target, AccessDenied) else f"ingen adgang til {target}"
+    st.error(md_escape(what[0].upper() + what[1:] + "."))
+    audit_denied(ex, viewer, page, target)
 
 
 def log_denied_unit(ex: Extract, viewer: Viewer, unit: str) -> None:
-    """Record a denied attempt to open a unit (audit log comes with issue 5)."""
+    """A URL named a unit the viewer may not see (or that does not exist)."""
+    audit_denied(ex, viewer, current_page(), f"enhed {unit}")
