@@ -118,9 +118,8 @@ class ExtractRefused(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        n = len(self.errors)
-        head = "udtrækket afvises (extract refused)" + (f", {n} fejl" if n > 1 else "")
-        return head + ": " + "; ".join(str(e) for e in self.errors)
+        """One line naming file and column of every error."""
+        return "; ".join(" ".join(str(e).split()) for e in self.errors)
 
 
 class _Uncastable(Exception):
