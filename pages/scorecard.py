@@ -163,7 +163,7 @@ def _sparkline_template(colour: str) -> str:
         .mark_rule(strokeDash=[3, 3], color="#868e96", strokeWidth=1)
         .encode(y="maal:Q")
     )
-    chart = danish((line + target).properties(height=48).configure_view(strokeWidth=0))
+    chart = danish((line + target).properties(height=48)).configure_view(strokeWidth=0)
     return json.dumps(chart.to_dict())
 
 
