@@ -1,3 +1,195 @@
+"""Økonomi: budget, forbrug, disponeret, forventet regnskab and afvigelse for the chosen
+unit; the same per account, intervention kind, category or child unit; the year's
+cumulative path against the budget; the ten most expensive active cases.
+
+Thin: every figure comes from metrics.reports; this file formats and lays out.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import altair as alt
 import streamlit as st
 
-st.info("Under opbygning.")
+from metrics import reports
+from ui.auth import md_escape
+from ui.context import P_AS_OF, P_EXTRACT, P_UNIT, page_context
+from ui.fmt import danish, fmt_date, fmt_dkk, fmt_pct
+from ui.tables import ColumnSpec, Figure, show_figures, show_table
+
+P_CASE = "sag"  # the case page's URL parameter
+P_GROUPING = "gruppering"
+BUDGET_COLOUR, EXPECTED_COLOUR, ACTUAL_COLOUR = "#adb5bd", "#1c7ed6", "#1864ab"
+
+st.title("Økonomi")
+ctx = page_context()
+if ctx is None:
+    st.stop()
+filters = ctx.filters()
+figures, expected_pct = reports.economy_headline(ctx.ex, ctx.scope, ctx.as_of)
+st.caption(
+    f"{md_escape(ctx.unit_name)} · budgetår {ctx.as_of.year} · opgjort {fmt_date(ctx.as_of)}. "
+    "Forventet regnskab = forbrug år til dato + disponeret resten af året."
+)
+
+show_figures(
+    [
+        Figure(
+            "Budget",
+            fmt_dkk(figures.budget),
+            f"Årets budget for {md_escape(ctx.unit_name)} og enhederne under den.",
+        ),
+        Figure("Forbrug", fmt_dkk(figures.actual), "Bogførte betalinger for årets måneder."),
+        Figure(
+            "Disponeret", fmt_dkk(figures.committed), "Bevilgede indsatser × månedlig udgift resten af året."
+        ),
+        Figure("Forventet regnskab", fmt_dkk(figures.expected), "Forbrug + disponeret."),
+        Figure(
+            "Afvigelse", fmt_dkk(figures.deviation), "Budget − forventet regnskab. Positiv: under budget."
+        ),
+    ]
+)
+st.markdown(f"Forventet regnskab er **{fmt_pct(expected_pct.value)}** af budgettet.")
+
+# --- per group ---------------------------------------------------------------------------
+
+by = st.segmented_control(
+    "Fordel på",
+    list(reports.ECONOMY_GROUPINGS),
+    default="account",
+    format_func=reports.ECONOMY_GROUPINGS.__getitem__,
+    key=P_GROUPING,
+    bind="query-params",
+    required=True,
+)
+by = by or "account"
+group_name = reports.ECONOMY_GROUPINGS[by]
+table = reports.economy_by(ctx.ex, ctx.scope, ctx.as_of, by)
+
+show_table(
+    table,
+    {
+        "label": ColumnSpec(group_name),
+        "budget": ColumnSpec("Budget", "dkk"),
+        "actual": ColumnSpec("Forbrug", "dkk"),
+        "committed": ColumnSpec("Disponeret", "dkk"),
+        "expected": ColumnSpec("Forventet", "dkk"),
+        "deviation": ColumnSpec("Afvigelse", "dkk"),
+        "expected_pct": ColumnSpec("Forventet i % af budget", "pct"),
+    },
+    key=f"oek_{by}",
+    title=f"Økonomi pr. {group_name.lower()}",
+    filters=filters,
+)
+if by in ("kind_id", "category"):
+    st.caption("Budgettet lægges pr. konto og enhed, så det kan ikke fordeles på indsatstyper og kategorier.")
+left, right = st.columns(2, gap="medium")
+with left:
+    bars = (
+        alt.Chart(
+            table.select("label", "budget", "expected"), title=f"Budget og forventet pr. {group_name.lower()}"
+        )
+        .transform_fold(["budget", "expected"], as_=["serie", "kr"])
+        .transform_calculate(Serie="datum.serie == 'budget' ? 'Budget' : 'Forventet'")
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=170)),
+            x=alt.X("kr:Q", title="kr.", axis=alt.Axis(format=",.0f")),
+            yOffset=alt.YOffset("Serie:N", sort=["Budget", "Forventet"]),
+            color=alt.Color(
+                "Serie:N",
+                scale=alt.Scale(domain=["Budget", "Forventet"], range=[BUDGET_COLOUR, EXPECTED_COLOUR]),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title=group_name),
+                alt.Tooltip("Serie:N", title="Serie"),
+                alt.Tooltip("kr:Q", title="kr.", format=",.0f"),
+            ],
+        )
+    )
+    st.altair_chart(danish(bars), width="stretch")
+
+with right:
+    monthly = reports.economy_monthly(ctx.ex, ctx.scope, ctx.as_of)
+    month_now = date(ctx.as_of.year, ctx.as_of.month, 1)
+    base = alt.Chart(monthly, title=f"Akkumuleret mod budget, {ctx.as_of.year}")
+    x = alt.X("month:T", title=None, axis=alt.Axis(format="%b", tickCount="month"))
+    tooltip = [
+        alt.Tooltip("month:T", title="Måned", format="%B %Y"),
+        alt.Tooltip("actual_cum:Q", title="Forbrug akkumuleret", format=",.0f"),
+        alt.Tooltip("committed_cum:Q", title="Disponeret akkumuleret", format=",.0f"),
+        alt.Tooltip("expected_cum:Q", title="Forbrug + disponeret", format=",.0f"),
+        alt.Tooltip("budget_path:Q", title="Budget, lige fordelt", format=",.0f"),
+    ]
+    lines = base.transform_fold(["expected_cum", "budget_path"], as_=["serie", "kr"]).transform_calculate(
+        Serie="datum.serie == 'budget_path' ? 'Budget, lige fordelt over året' : 'Forbrug + disponeret'"
+    )
+    path = lines.mark_line().encode(
+        x=x,
+        y=alt.Y("kr:Q", title="kr.", axis=alt.Axis(format=",.0f")),
+        color=alt.Color(
+            "Serie:N",
+            scale=alt.Scale(
+                domain=["Forbrug + disponeret", "Budget, lige fordelt over året"],
+                range=[EXPECTED_COLOUR, BUDGET_COLOUR],
+            ),
+            legend=alt.Legend(orient="bottom", title=None),
+        ),
+        strokeDash=alt.condition("datum.serie == 'budget_path'", alt.value([5, 4]), alt.value([1, 0])),
+    )
+    # Filled points: booked months; hollow points: months ahead (committed amounts).
+    points = base.mark_point(size=60, color=EXPECTED_COLOUR).encode(
+        x=x,
+        y="expected_cum:Q",
+        fill=alt.condition("datum.is_actual", alt.value(EXPECTED_COLOUR), alt.value("white")),
+        tooltip=tooltip,
+    )
+    now_rule = (
+        alt.Chart({"values": [{"d": month_now.isoformat()}]})
+        .mark_rule(color="#868e96", strokeDash=[2, 2])
+        .encode(x="d:T")
+    )
+    st.altair_chart(danish(alt.layer(path, points, now_rule).properties(height=300)), width="stretch")
+    st.caption(
+        f"Fyldte punkter: bogført forbrug til og med {fmt_date(ctx.as_of)}. Åbne punkter: derefter lægges de "
+        "disponerede beløb til måned for måned. December-punktet er det forventede regnskab."
+    )
+
+# --- the most expensive cases ---------------------------------------------------------------
+
+TOP_TITLE = "De 10 dyreste aktive sager i år"
+if not ctx.viewer.sees_case_rows:
+    st.markdown(f"##### {TOP_TITLE}")
+    st.info("Din rolle giver adgang til samlede tal, men ikke til de enkelte sager.", icon="🔒")
+    st.stop()
+top = reports.top_cases(ctx.ex, ctx.viewer, ctx.scope, ctx.as_of)
+if top.height == 0:
+    st.markdown(f"##### {TOP_TITLE}")
+    st.info("Der er ingen aktive sager, du har adgang til, i den valgte enhed.")
+    st.stop()
+show_table(
+    top,
+    {
+        "case_id": ColumnSpec("Sag"),
+        "unit_name": ColumnSpec("Enhed"),
+        "caseworker_name": ColumnSpec("Rådgiver"),
+        "interventions": ColumnSpec("Indsatser"),
+        "actual": ColumnSpec("Forbrug i år", "dkk"),
+        "committed": ColumnSpec("Disponeret", "dkk"),
+        "expected": ColumnSpec("Forventet i år", "dkk"),
+    },
+    key="oek_top",
+    title=TOP_TITLE,
+    filters=filters,
+)
+keep = {k: st.query_params[k] for k in (P_EXTRACT, P_AS_OF, P_UNIT) if k in st.query_params}
+links = st.container(horizontal=True, gap="small")
+for case_id in top["case_id"].to_list():
+    links.page_link(
+        "pages/sag.py",
+        label=f"Sag {md_escape(case_id)}",
+        icon=":material/folder_open:",
+        query_params={P_CASE: case_id, **keep},
+    )

@@ -1,3 +1,157 @@
+"""Sygefravær: sick leave % per unit and month against the scorecard target, the
+year-to-date trend, and absences longer than 14 days.
+
+Thin: every figure comes from metrics (registry and reports); this file lays out.
+"""
+
+from __future__ import annotations
+
+import altair as alt
 import streamlit as st
 
-st.info("Under opbygning.")
+from metrics import registry, reports
+from ui.auth import md_escape
+from ui.context import page_context
+from ui.fmt import danish, fmt_date, fmt_num, fmt_pct
+from ui.tables import ColumnSpec, Figure, show_figures, show_table
+
+TARGET_COLOUR, LINE = "#c92a2a", "#1c7ed6"
+LONG_DAYS = 14
+
+st.title("Sygefravær")
+ctx = page_context()
+if ctx is None:
+    st.stop()
+filters = ctx.filters()
+value = registry.compute(ctx.ex, "sygefravaer_pct", ctx.scope, ctx.as_of)
+target = reports.scorecard_target("sygefravaer_pct")
+spells = reports.long_sick_spells(ctx.ex, ctx.viewer, ctx.scope, ctx.as_of, LONG_DAYS)
+st.caption(f"{md_escape(ctx.unit_name)} · egen sygdom · år til dato · opgjort {fmt_date(ctx.as_of)}")
+
+sign = "" if target is None else ("≤ " if target.direction == "lower" else "≥ ")
+figures = [
+    Figure("Sygefravær i år", fmt_pct(value.value), registry.get("sygefravaer_pct").description),
+    Figure(
+        "Mål",
+        "–" if target is None else sign + fmt_pct(target.value),
+        "Fra scorecardet (config/scorecard.toml).",
+    ),
+]
+if ctx.viewer.sees_case_rows:
+    figures.append(Figure(f"Fravær over {LONG_DAYS} dage i år", fmt_num(spells.height)))
+show_figures(figures)
+if target is None:
+    st.warning("Scorecardet har intet mål for sygefravær, eller filen kan ikke læses.", icon="⚠️")
+
+
+def target_rule() -> list[alt.Chart]:
+    if target is None:
+        return []
+    return [
+        alt.Chart({"values": [{"t": target.value}]})
+        .mark_rule(color=TARGET_COLOUR, strokeDash=[5, 4])
+        .encode(y="t:Q", tooltip=[alt.Tooltip("t:Q", title="Mål, %", format=",.1f")])
+    ]
+
+
+# --- per unit and month ----------------------------------------------------------------------
+
+monthly = reports.sick_leave_monthly(ctx.ex, ctx.scope, ctx.as_of)
+x = alt.X("month:T", title=None, axis=alt.Axis(format="%b", tickCount="month"))
+tooltip = [
+    alt.Tooltip("unit_name:N", title="Enhed"),
+    alt.Tooltip("month:T", title="Måned", format="%B %Y"),
+    alt.Tooltip("pct:Q", title="Sygefravær, %", format=",.1f"),
+    alt.Tooltip("sick:Q", title="Sygedage (årsværk)", format=",.1f"),
+    alt.Tooltip("scheduled:Q", title="Arbejdsdage (årsværk)", format=",.1f"),
+]
+left, right = st.columns([3, 2], gap="medium")
+with left:
+    lines = (
+        alt.Chart(monthly, title="Sygefravær pr. måned, %")
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y=alt.Y("pct:Q", title="%"),
+            color=alt.Color("unit_name:N", title=None, legend=alt.Legend(orient="bottom", columns=2)),
+            strokeWidth=alt.condition("datum.is_total", alt.value(3.5), alt.value(1.5)),
+            tooltip=tooltip,
+        )
+    )
+    st.altair_chart(danish(alt.layer(lines, *target_rule()).properties(height=300)), width="stretch")
+    st.caption(
+        "Hver måned for sig: sygedage ÷ planlagte arbejdsdage i måneden. Den tykke linje er hele enheden."
+    )
+with right:
+    trend = registry.trend(ctx.ex, "sygefravaer_pct", ctx.scope, ctx.as_of)
+    trend_line = (
+        alt.Chart(trend, title="Udvikling år til dato, %")
+        .mark_line(point=True, color=LINE)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title="%"),
+            tooltip=[
+                alt.Tooltip("as_of:T", title="Opgjort", format="%d. %b %Y"),
+                alt.Tooltip("value:Q", title="Sygefravær år til dato, %", format=",.1f"),
+            ],
+        )
+    )
+    st.altair_chart(danish(alt.layer(trend_line, *target_rule()).properties(height=300)), width="stretch")
+    st.caption("Nøgletallet opgjort ved hver månedsudgang fra 1. januar.")
+
+heat = (
+    alt.Chart(monthly, title="Sygefravær pr. enhed og måned, %")
+    .mark_rect()
+    .encode(
+        x=alt.X("month(month):O", title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("unit_name:N", title=None, sort=None, axis=alt.Axis(labelLimit=260)),
+        color=alt.Color("pct:Q", title="%", scale=alt.Scale(scheme="orangered")),
+        tooltip=tooltip,
+    )
+)
+labels = heat.mark_text(fontSize=11).encode(text=alt.Text("pct:Q", format=",.1f"), color=alt.value("black"))
+st.altair_chart(danish(alt.layer(heat, labels).properties(height=alt.Step(28))), width="stretch")
+show_table(
+    monthly,
+    {
+        "unit_name": ColumnSpec("Enhed"),
+        "month": ColumnSpec("Måned", "date"),
+        "pct": ColumnSpec("Sygefravær", "pct"),
+        "sick": ColumnSpec("Sygedage (årsværk)", "num"),
+        "scheduled": ColumnSpec("Arbejdsdage (årsværk)", "num"),
+    },
+    key="syg_month",
+    title="Sygefravær pr. enhed og måned",
+    filters=filters,
+)
+
+# --- long absences ---------------------------------------------------------------------------
+
+SPELLS_TITLE = f"Sygefravær over {LONG_DAYS} dage i år"
+if not ctx.viewer.sees_case_rows:
+    st.markdown(f"##### {SPELLS_TITLE}")
+    st.info(
+        "Din rolle giver adgang til samlede tal, men ikke til den enkelte medarbejders fravær.", icon="🔒"
+    )
+    st.stop()
+if spells.height == 0:
+    st.markdown(f"##### {SPELLS_TITLE}")
+    st.success(f"Ingen sammenhængende sygefravær over {LONG_DAYS} dage i år.", icon="✅")
+else:
+    show_table(
+        spells,
+        {
+            "name": ColumnSpec("Medarbejder"),
+            "unit_name": ColumnSpec("Enhed"),
+            "start_on": ColumnSpec("Fra", "date"),
+            "end_on": ColumnSpec("Til", "date"),
+            "days": ColumnSpec("Kalenderdage", "int"),
+            "ongoing_label": ColumnSpec("Status"),
+        },
+        key="syg_spells",
+        title=SPELLS_TITLE,
+        filters=filters,
+    )
+    st.caption(
+        "Sammenhængende perioder med egen sygdom. Igangværende fravær tælles til og med opgørelsesdatoen."
+    )

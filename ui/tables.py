@@ -13,6 +13,7 @@ filters work on values while the cell shows `1.234.567 kr.`, `87,5 %`, `14. jun.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -21,7 +22,7 @@ from st_aggrid import AgGrid
 
 from ui.export import ColumnSpec, decimals_of, to_csv, to_xlsx
 
-__all__ = ["ColumnSpec", "grid_frame", "grid_options", "show_table"]
+__all__ = ["ColumnSpec", "Figure", "grid_frame", "grid_options", "show_figures", "show_table"]
 
 _DASH = "'–'"
 _MISSING = "(value == null || (typeof value === 'number' && isNaN(value)))"
@@ -100,13 +101,19 @@ def _column_def(name: str, spec: ColumnSpec) -> dict[str, Any]:
     if fmt is not None:
         col["valueFormatter"] = fmt
     if spec.kind in ("dkk", "pct", "int", "num"):
-        col |= {"cellDataType": "number", "filter": "agNumberColumnFilter", "type": "rightAligned"}
+        col |= {
+            "cellDataType": "number",
+            "filter": "agNumberColumnFilter",
+            "type": "rightAligned",
+            "flex": 1,
+            "minWidth": 110,
+        }
     elif spec.kind == "date":
-        col |= {"cellDataType": "dateString", "filter": "agDateColumnFilter", "minWidth": 120}
+        col |= {"cellDataType": "dateString", "filter": "agDateColumnFilter", "flex": 1, "minWidth": 120}
     elif spec.kind == "datetime":
-        col |= {"cellDataType": "dateTimeString", "filter": "agDateColumnFilter", "minWidth": 170}
+        col |= {"cellDataType": "dateTimeString", "filter": "agDateColumnFilter", "flex": 1, "minWidth": 170}
     else:
-        col |= {"cellDataType": "text", "filter": "agTextColumnFilter"}
+        col |= {"cellDataType": "text", "filter": "agTextColumnFilter", "flex": 2, "minWidth": 140}
     return col
 
 
@@ -115,7 +122,6 @@ def grid_options(columns: dict[str, ColumnSpec], *, selectable: bool = False) ->
     options: dict[str, Any] = {
         "columnDefs": [_column_def(name, spec) for name, spec in columns.items()],
         "defaultColDef": {"sortable": True, "resizable": True, "filter": True, "minWidth": 90},
-        "autoSizeStrategy": {"type": "fitGridWidth", "defaultMinWidth": 90},
         "localeText": DANISH_LOCALE_TEXT,
         "suppressFieldDotNotation": True,
         "enableCellTextSelection": True,
@@ -224,3 +230,21 @@ def show_table(
     if idx is None or not 0 <= idx < df.height:
         return None
     return df.row(idx, named=True)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline figure: a label, the value already formatted, an optional explanation."""
+
+    label: str
+    value: str
+    help: str | None = None
+
+
+def show_figures(figures: list[Figure]) -> None:
+    """A compact row of headline figures (smaller type than st.metric, so full Danish
+    amounts like 14.399.000 kr. fit five across)."""
+    for col, fig in zip(st.columns(len(figures), gap="small"), figures, strict=True):
+        box = col.container(border=True)
+        box.caption(fig.label, help=fig.help)
+        box.markdown("#### " + fig.value.replace(" ", "\u00a0"))
