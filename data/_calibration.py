@@ -1,0 +1,183 @@
+"""What a generated extract actually looks like, measured against the calibration targets.
+
+Used by `python -m data.generate --calibration` to fill the table in data/README.md.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from metrics.contract import TABLE_NAMES, file_name
+
+
+def read(path: Path) -> dict[str, pl.DataFrame]:
+    return {t: pl.read_parquet(path / file_name(t)) for t in TABLE_NAMES}
+
+
+def _active(df: pl.DataFrame, start: str, end: str, d: date) -> pl.DataFrame:
+    return df.filter((pl.col(start) <= d) & (pl.col(end).is_null() | (pl.col(end) >= d)))
+
+
+def expected(t: dict[str, pl.DataFrame], as_of: date) -> float:
+    """kpis.md 'expected' for the whole municipality: actual + committed for the rest of the year."""
+    y = as_of.year
+    actual = t["payments"].filter(pl.col("period").dt.year() == y)["amount"].sum()
+    iv = t["interventions"].filter(pl.col("decided_on") <= as_of)
+    committed = 0.0
+    for m in range(as_of.month + 1, 13):
+        first = date(y, m, 1)
+        last = (date(y + 1, 1, 1) if m == 12 else date(y, m + 1, 1)) - timedelta(days=1)
+        dim = (last - first).days + 1
+        lo = pl.max_horizontal(pl.col("start_on"), pl.lit(first))
+        hi = pl.min_horizontal(pl.col("end_on").fill_null(last), pl.lit(last))
+        days = ((hi - lo).dt.total_days() + 1).clip(lower_bound=0)
+        committed += iv.select((pl.col("monthly_cost") * days / dim).sum()).item()
+    return float(actual + committed)
+
+
+def measure(t: dict[str, pl.DataFrame], as_of: date) -> dict[str, float]:
+    out: dict[str, float] = {}
+    iv = t["interventions"].join(t["intervention_kinds"], on="kind_id")
+    cases = t["cases"]
+    pay = t["payments"].join(iv.select("intervention_id", "category", "account"), on="intervention_id")
+    by_year = pay.group_by(pl.col("period").dt.year().alias("y")).agg(pl.col("amount").sum()).sort("y")
+    full_years = by_year.filter(pl.col("y") < as_of.year)
+    peak = full_years.sort("amount").tail(1)
+    out["spend_peak_mio"] = peak["amount"].item() / 1e6
+    out["spend_peak_year"] = peak["y"].item()
+    py = out["spend_peak_year"]
+    placed_spend = pay.filter((pl.col("period").dt.year() == py) & (pl.col("category") == "anbringelse"))
+    out["placement_share_pct"] = 100 * placed_spend["amount"].sum() / peak["amount"].item()
+    budget = t["budgets"].group_by("year").agg(pl.col("amount").sum())
+    for y, amount in full_years.iter_rows():
+        b = budget.filter(pl.col("year") == y)["amount"].sum()
+        out[f"spend_{y}_mio"] = amount / 1e6
+        out[f"spend_vs_budget_{y}_pct"] = 100 * amount / b
+    exp = expected(t, as_of)
+    out["expected_current_mio"] = exp / 1e6
+    out["expected_vs_budget_current_pct"] = (
+        100 * exp / budget.filter(pl.col("year") == as_of.year)["amount"].sum()
+    )
+
+    live = _active(iv, "start_on", "end_on", as_of)
+    live = live.join(cases.select("case_id", "child_id"), on="case_id")
+    out["children_placed"] = live.filter(pl.col("category") == "anbringelse")["child_id"].n_unique()
+    out["children_preventive"] = live.filter(pl.col("category") == "forebyggende")["child_id"].n_unique()
+    for kind in (
+        "plejefamilie",
+        "netvaerksplejefamilie",
+        "opholdssted",
+        "doegninstitution",
+        "sikret",
+        "familiebehandling",
+        "kontaktperson",
+        "aflastning",
+    ):
+        costs = iv.filter(pl.col("kind_id") == kind)["monthly_cost"]
+        out[f"unit_cost_{kind}"] = float(costs.median() or 0)
+
+    act = cases.filter(
+        (pl.col("opened_on") <= as_of) & (pl.col("closed_on").is_null() | (pl.col("closed_on") > as_of))
+    )
+    out["active_cases"] = act.height
+    emp = t["employees"]
+    employed = emp.filter(
+        (pl.col("employed_from") <= as_of)
+        & (pl.col("employed_to").is_null() | (pl.col("employed_to") >= as_of))
+    )
+    cw = employed.filter(pl.col("role") == "raadgiver")
+    out["caseworkers"] = cw.height
+    out["caseload_per_fte"] = act["caseworker_id"].is_not_null().sum() / cw["fte"].sum()
+    per = (
+        act.group_by("caseworker_id")
+        .len()
+        .join(cw.select(pl.col("employee_id").alias("caseworker_id")), on="caseworker_id")
+    )
+    out["caseload_min"] = per["len"].min()
+    out["caseload_max"] = per["len"].max()
+    out["unassigned_cases"] = act["caseworker_id"].is_null().sum()
+    out["staff_employed"] = employed.height
+
+    n = t["notifications"]
+    ny = n.group_by(pl.col("received_at").dt.year().alias("y")).agg(
+        pl.len(), pl.col("child_id").n_unique().alias("children")
+    )
+    last_full = ny.filter(pl.col("y") < as_of.year).sort("y")
+    out["notifications_per_year_min"] = last_full["len"].min()
+    out["notifications_per_year_max"] = last_full["len"].max()
+    out["notified_children_per_year"] = last_full["children"].mean()
+    share = n.group_by("source").len().with_columns(pct=100 * pl.col("len") / n.height)
+    for s, pct in share.select("source", "pct").iter_rows():
+        out[f"source_{s}_pct"] = pct
+    done = n.filter(pl.col("assessed_at").is_not_null())
+    late = (done["assessed_at"] - done["received_at"]) > timedelta(hours=24)
+    out["assessed_late_pct"] = 100 * late.sum() / done.height
+    out["unassessed_at_as_of"] = n["assessed_at"].is_null().sum()
+
+    # sick leave per kpis.md, whole municipality, YTD
+    y0 = date(as_of.year, 1, 1)
+    days = pl.date_range(y0, as_of, eager=True)
+    weekdays = days.filter(days.dt.weekday() <= 5)
+    e = emp.select("employee_id", "fte", "employed_from", "employed_to")
+    grid = e.join(pl.DataFrame({"d": weekdays}), how="cross").filter(
+        (pl.col("employed_from") <= pl.col("d"))
+        & (pl.col("employed_to").is_null() | (pl.col("d") <= pl.col("employed_to")))
+    )
+    sick = t["absences"].filter(pl.col("kind") == "egen_sygdom")
+    sick_days = (
+        grid.join(sick, on="employee_id")
+        .filter((pl.col("start_on") <= pl.col("d")) & (pl.col("d") <= pl.col("end_on")))
+        .unique(["employee_id", "d"])
+    )
+    out["sick_leave_pct"] = 100 * sick_days["fte"].sum() / grid["fte"].sum()
+    ab = t["absences"]
+    out["long_spells"] = ab.filter((pl.col("end_on") - pl.col("start_on")).dt.total_days() >= 14).height
+    a2 = ab.with_row_index("i")
+    overl = a2.join(a2, on="employee_id").filter(
+        (pl.col("i") < pl.col("i_right"))
+        & (pl.col("start_on") <= pl.col("end_on_right"))
+        & (pl.col("start_on_right") <= pl.col("end_on"))
+    )
+    out["overlapping_spell_pairs"] = overl.height
+
+    def headcount(d: date) -> int:
+        return emp.filter(
+            (pl.col("employed_from") <= d) & (pl.col("employed_to").is_null() | (pl.col("employed_to") >= d))
+        ).height
+
+    year_ago = as_of - timedelta(days=365)
+    leavers = emp.filter((pl.col("employed_to") > year_ago) & (pl.col("employed_to") <= as_of)).height
+    out["turnover_pct"] = 100 * leavers / ((headcount(year_ago) + headcount(as_of)) / 2)
+
+    dl = t["deadlines"].filter((pl.col("due_on") >= y0) & (pl.col("due_on") <= as_of))
+    met = dl.filter(
+        pl.col("done_on").is_not_null() & (pl.col("done_on") <= pl.min_horizontal("due_on", pl.lit(as_of)))
+    )
+    out["deadlines_met_pct"] = 100 * met.height / dl.height
+    for kind in ("undersoegelse", "opfoelgning", "handleplan"):
+        k_all = dl.filter(pl.col("kind") == kind).height
+        out[f"deadlines_met_{kind}_pct"] = 100 * met.filter(pl.col("kind") == kind).height / max(k_all, 1)
+    out["deadlines_overdue"] = (
+        t["deadlines"]
+        .filter((pl.col("due_on") < as_of) & (pl.col("done_on").is_null() | (pl.col("done_on") > as_of)))
+        .height
+    )
+    out["deadlines_open"] = t["deadlines"]["done_on"].is_null().sum()
+    m = t["measurements"]
+    out["survey_min"] = m["value"].min()
+    out["survey_max"] = m["value"].max()
+    out["payments_negative"] = t["payments"].filter(pl.col("amount") < 0).height
+    dec = (
+        t["payments"]
+        .filter(
+            (pl.col("period").dt.month() == 12)
+            & (pl.col("posted_on").dt.year() == pl.col("period").dt.year() + 1)
+        )
+        .height
+    )
+    out["december_paid_in_january"] = dec
+    _ = datetime
+    return out
