@@ -27,10 +27,12 @@ from metrics import registry
 from metrics.access import (
     AccessDenied,
     Viewer,
+    aggregate_root,
     case_row_filter,
     person_row_filter,
     require_case,
     require_caseworker,
+    require_unit,
 )
 from metrics.economy import EconomyFigures, actual, committed, counted_in_actual, economy_table
 from metrics.extract import Extract
@@ -142,20 +144,33 @@ def month_share(year: int, month: int) -> pl.Expr:
 # --- caseworkers -----------------------------------------------------------------------
 
 
-def caseworkers_visible(ex: Extract, viewer: Viewer, as_of: date) -> pl.DataFrame:
+def _base_unit(ex: Extract, viewer: Viewer, unit_id: str | None) -> str:
+    """The unit whose subtree a list covers: unit_id, which the viewer must be allowed to see,
+    or the top of what the viewer may see."""
+    if unit_id is None:
+        return aggregate_root(ex, viewer)
+    require_unit(ex, viewer, unit_id)
+    return unit_id
+
+
+def caseworkers_visible(ex: Extract, viewer: Viewer, as_of: date, unit_id: str | None = None) -> pl.DataFrame:
     """The caseworkers the viewer may pick: employees employed on as_of who are caseworkers
-    (role raadgiver) or hold a case active on as_of; a raadgiver gets only themselves.
+    (role raadgiver) or hold a case active on as_of, in unit_id's subtree when given; a
+    raadgiver gets only themselves.
 
     Columns: employee_id, name, unit_id, unit_name. Sorted by name.
     """
     tree = org_tree(ex)
-    holders = (
-        ex["cases"].filter(active_on(as_of) & pl.col("caseworker_id").is_not_null())["caseworker_id"].unique()
-    )
-    staff = ex["employees"].filter(
+    unit = _base_unit(ex, viewer, unit_id)
+    holders = scoped(ex, "cases", Scope.unit(unit)).filter(
+        active_on(as_of) & pl.col("caseworker_id").is_not_null()
+    )["caseworker_id"]
+    staff = scoped(ex, "employees", Scope.unit(unit)).filter(
         employed_on(as_of)
-        & ((pl.col("role") == "raadgiver") | pl.col("employee_id").is_in(holders.implode()))
+        & ((pl.col("role") == "raadgiver") | pl.col("employee_id").is_in(holders.unique().implode()))
     )
+    if viewer.role == "raadgiver":  # themselves, wherever the unit filter points
+        staff = ex["employees"].filter(pl.col("employee_id") == viewer.employee_id)
     # person_row_filter is can_see_caseworker as an expression: self, the subtree, or nobody.
     return (
         staff.filter(person_row_filter(ex, viewer))
@@ -298,12 +313,26 @@ def caseload(ex: Extract, viewer: Viewer, caseworker_id: str, as_of: date) -> Ca
 # --- one case --------------------------------------------------------------------------
 
 
-def cases_visible(ex: Extract, viewer: Viewer, as_of: date) -> pl.DataFrame:
+def cases_visible(ex: Extract, viewer: Viewer, as_of: date, unit_id: str | None = None) -> pl.DataFrame:
     """The cases the viewer may open, known at as_of: case_id, caseworker_id, unit_id, active.
-    Active cases first, then by case_id."""
+    Active cases first, then by case_id. A leader's list covers unit_id's subtree when given
+    (AccessDenied for a unit they may not see); a raadgiver's is all their own cases."""
+    if not viewer.sees_case_rows:
+        return (
+            ex["cases"]
+            .clear()
+            .select("case_id", "caseworker_id", "unit_id", active_on(as_of).alias("active"))
+        )
+    unit = _base_unit(ex, viewer, unit_id)
+    if viewer.role == "raadgiver":  # their own cases, wherever the unit filter points
+        assert viewer.employee_id is not None
+        rows = scoped(ex, "cases", Scope.caseworker(viewer.employee_id))
+    else:
+        # A leader may see every case in their subtree, and `unit` lies in it (_base_unit):
+        # the unit's cached scope is the visible set; case_row_filter states the same rule.
+        rows = scoped(ex, "cases", Scope.unit(unit))
     return (
-        ex["cases"]
-        .filter(case_row_filter(ex, viewer) & known_case(as_of))
+        rows.filter(case_row_filter(ex, viewer) & known_case(as_of))
         .select("case_id", "caseworker_id", "unit_id", active_on(as_of).alias("active"))
         .sort(["active", "case_id"], descending=[True, False])
     )
@@ -356,10 +385,9 @@ class CaseDetail:
     timeline_end: date
 
 
-def _case_frame(ex: Extract, table: str, case_id: str, caseworker_id: str | None) -> pl.DataFrame:
-    # The caseworker's scoped frame is cached and small; filtering it beats scanning the table.
-    scope = Scope.caseworker(caseworker_id) if caseworker_id is not None else Scope()
-    return scoped(ex, table, scope).filter(pl.col("case_id") == case_id)
+def _case_frame(ex: Extract, table: str, case_id: str) -> pl.DataFrame:
+    """The case's rows of an enriched case table (interventions or deadlines)."""
+    return scoped(ex, table, Scope()).filter(pl.col("case_id") == case_id)
 
 
 def require_known_case(ex: Extract, viewer: Viewer, case_id: str, as_of: date) -> dict[str, Any]:
@@ -397,8 +425,13 @@ def case_detail(ex: Extract, viewer: Viewer, case_id: str, as_of: date) -> CaseD
     )
 
     year = as_of.year
-    iv = _case_frame(ex, "interventions", case_id, cw).filter(known_intervention(as_of))
-    pay_all = _case_frame(ex, "payments", case_id, cw).filter(pl.col("posted_on") <= as_of)
+    iv_all = _case_frame(ex, "interventions", case_id)
+    iv = iv_all.filter(known_intervention(as_of))
+    # Straight from the payments table by intervention: enriching the whole payment history
+    # for one case would cost seconds on a large extract.
+    pay_all = ex["payments"].filter(
+        pl.col("intervention_id").is_in(iv_all["intervention_id"].implode()) & (pl.col("posted_on") <= as_of)
+    )
     timeline_start = min([row["opened_on"], *iv["start_on"].to_list()])
     timeline_end = max([month_end(year, 12), *iv["end_on"].drop_nulls().to_list()])
 
@@ -433,14 +466,14 @@ def case_detail(ex: Extract, viewer: Viewer, case_id: str, as_of: date) -> CaseD
     )
 
     # Payments count whatever their intervention's decision date (as in economy.actual).
-    kind_names = _case_frame(ex, "interventions", case_id, cw).select("intervention_id", "kind_name")
+    kind_names = iv_all.select("intervention_id", "kind_name")
     payments = (
         pay_all.join(kind_names, on="intervention_id", how="left")
         .select("payment_id", "intervention_id", "kind_name", "period", "posted_on", "amount")
         .sort("posted_on", "period", "payment_id")
     )
     deadlines = (
-        _case_frame(ex, "deadlines", case_id, cw)
+        _case_frame(ex, "deadlines", case_id)
         .filter(known_deadline(as_of))
         .select(
             "deadline_id",

@@ -1,3 +1,305 @@
+"""Sag: one case's facts, interventions on a timeline, monthly actual against planned cost,
+payments, totals and deadlines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import polars as pl
 import streamlit as st
 
-st.info("Under opbygning.")
+from metrics.casework import (
+    AccessDenied,
+    CaseDetail,
+    CaseNotKnownYet,
+    case_detail,
+    cases_visible,
+    require_known_case,
+)
+from ui.auth import audit_denied, audit_view, md_escape
+from ui.context import PageContext, page_context
+from ui.fmt import danish, fmt_date, fmt_dkk, fmt_num
+from ui.tables import ColumnSpec, show_table
+
+P_CASE = "sag"
+PAGE = "sag"
+NO_ACCESS = "Sagen findes ikke eller du har ikke adgang."
+MAX_OPTIONS = 2000
+
+CATEGORY_LABELS = {"anbringelse": "Anbringelse", "forebyggende": "Forebyggende", "andet": "Andet"}
+STATUS_ICONS = {
+    "met_on_time": "✅ Overholdt",
+    "met_late": "🕓 Afsluttet for sent",
+    "open": "⏳ Åben",
+    "overdue": "⚠️ Overskredet",
+}
+
+INTERVENTION_COLUMNS: dict[str, ColumnSpec] = {
+    "kind_name": ColumnSpec("Indsats"),
+    "category_label": ColumnSpec("Kategori"),
+    "provider": ColumnSpec("Leverandør"),
+    "decided_on": ColumnSpec("Bevilget", "date"),
+    "start_on": ColumnSpec("Start", "date"),
+    "end_on": ColumnSpec("Slut", "date"),
+    "open_text": ColumnSpec("Åben slut"),
+    "monthly_cost": ColumnSpec("Månedlig udgift", "dkk"),
+}
+PAYMENT_COLUMNS: dict[str, ColumnSpec] = {
+    "payment_id": ColumnSpec("Betaling"),
+    "kind_name": ColumnSpec("Indsats"),
+    "period": ColumnSpec("Periode (måned)", "date"),
+    "posted_on": ColumnSpec("Bogført", "date"),
+    "amount": ColumnSpec("Beløb", "dkk"),
+}
+DEADLINE_COLUMNS: dict[str, ColumnSpec] = {
+    "kind_label": ColumnSpec("Frist"),
+    "started_on": ColumnSpec("Startet", "date"),
+    "due_on": ColumnSpec("Fristdato", "date"),
+    "done_on": ColumnSpec("Afsluttet", "date"),
+    "status_text": ColumnSpec("Status"),
+}
+
+
+def refuse(ctx: PageContext, case_id: str) -> bool:
+    """Say why a case can't be opened (and log a refusal); False if it can."""
+    try:
+        require_known_case(ctx.ex, ctx.viewer, case_id, ctx.as_of)
+    except AccessDenied as e:
+        audit_denied(ctx.ex, ctx.viewer, PAGE, e)
+        st.error(NO_ACCESS)
+        return True
+    except CaseNotKnownYet as e:
+        st.error(
+            f"Sag {md_escape(case_id)} er oprettet {fmt_date(e.opened_on)}, efter opgørelsesdatoen "
+            f"{fmt_date(ctx.as_of)}."
+        )
+        return True
+    return False
+
+
+def pick_case(ctx: PageContext) -> str | None:
+    """The case selectbox, bound to the URL. Its list holds the cases the viewer may open in the
+    chosen unit (a long list is left out: then the case id is typed); any id, from the URL or
+    typed, is checked in the data layer before anything is shown."""
+    raw = st.query_params.get(P_CASE)
+    if raw is not None and refuse(ctx, raw):
+        return None
+    visible = cases_visible(ctx.ex, ctx.viewer, ctx.as_of, ctx.unit_id)
+    options = visible["case_id"].to_list() if visible.height <= MAX_OPTIONS else []
+    if raw is not None and raw not in options:  # e.g. a link to a case in another unit
+        options.insert(0, raw)
+    if visible.height > MAX_OPTIONS:
+        st.caption(
+            f"{fmt_num(visible.height)} sager i {md_escape(ctx.unit_name)}: skriv sagsnummeret, "
+            "eller vælg en mindre enhed i menuen for at få en liste."
+        )
+    chosen = st.selectbox(
+        "Sag",
+        options,
+        index=None,
+        key=P_CASE,
+        bind="query-params",
+        accept_new_options=True,
+        placeholder="Vælg eller skriv et sagsnummer",
+        help="Sagerne i den valgte enhed, som du har adgang til. Aktive sager står først.",
+    )
+    if chosen is not None and chosen != raw and refuse(ctx, chosen):
+        return None
+    return chosen
+
+
+def facts(d: CaseDetail) -> None:
+    f = d.facts
+    c = st.columns(6)
+    c[0].metric("Barn (pseudonym)", md_escape(f.child_id))
+    c[1].metric("Fødselsår", str(f.birth_year), help="Alder i år = opgørelsesårets årstal − fødselsår.")
+    c[2].metric("Alder i år", str(f.age))
+    c[3].metric("Enhed", md_escape(f.unit_name))
+    c[4].metric("Rådgiver", md_escape(f.caseworker_name or "Ingen"))
+    c[5].metric(
+        "Oprettet",
+        fmt_date(f.opened_on),
+        delta=f"Lukket {fmt_date(f.closed_on)}" if f.closed_on else "Aktiv",
+        delta_color="off",
+        delta_arrow="off",
+    )
+
+
+def totals(d: CaseDetail) -> None:
+    c = st.columns(4)
+    c[0].metric(
+        "Udbetalt siden sagen blev oprettet",
+        fmt_dkk(d.total_since_opened),
+        help="Alle betalinger bogført senest på opgørelsesdatoen.",
+    )
+    c[1].metric("Forbrug i år", fmt_dkk(d.economy.actual))
+    c[2].metric("Disponeret resten af året", fmt_dkk(d.economy.committed))
+    c[3].metric(
+        "Forventet i år",
+        fmt_dkk(d.economy.expected),
+        help="Forbrug i år + disponeret for månederne efter opgørelsesmåneden.",
+    )
+
+
+# Building and validating an Altair chart costs ~100 ms, which a rerun should not pay for a
+# constant spec: the charts are Vega-Lite templates, cached (st.cache_data survives the page
+# file being re-executed on every run; functools.cache would not), and the data comes per run.
+@st.cache_data(show_spinner=False)
+def _timeline_spec() -> dict[str, Any]:
+    y = alt.Y("kind_name:N", title=None, sort=alt.EncodingSortField("start_on", op="min"))
+    base = alt.Chart()
+    bars = base.mark_bar(cornerRadius=3, height={"band": 0.6}).encode(
+        x=alt.X("start_on:T", title=None, axis=alt.Axis(format="%b %Y")),
+        x2="bar_end:T",
+        y=y,
+        color=alt.Color(
+            "category_label:N",
+            title="Kategori",
+            scale=alt.Scale(domain=list(CATEGORY_LABELS.values())),
+            legend=alt.Legend(orient="top"),
+        ),
+        opacity=alt.condition("datum.open_ended", alt.value(0.55), alt.value(1.0)),
+        tooltip=[
+            alt.Tooltip("kind_name:N", title="Indsats"),
+            alt.Tooltip("provider:N", title="Leverandør"),
+            alt.Tooltip("start_on:T", title="Start", format="%d. %b %Y"),
+            alt.Tooltip("end_label:N", title="Slut"),
+            alt.Tooltip("monthly_cost:Q", title="Månedlig udgift (kr.)", format=",.0f"),
+        ],
+    )
+    open_ends = (
+        base.transform_filter("datum.open_ended")
+        .mark_text(align="right", dx=-4, fontWeight="bold")
+        .encode(x="bar_end:T", y=y, text=alt.value("løbende ▶"))
+    )
+    today = base.mark_rule(strokeDash=[4, 3], color="gray").encode(
+        x="as_of:T", tooltip=[alt.Tooltip("as_of:T", title="Opgørelsesdato", format="%d. %b %Y")]
+    )
+    return danish(alt.layer(bars, open_ends, today)).to_dict()
+
+
+@st.cache_data(show_spinner=False)
+def _monthly_spec() -> dict[str, Any]:
+    x = alt.X("month:T", title=None, timeUnit="yearmonth", axis=alt.Axis(format="%b"))
+    y_title = "kr. pr. måned"
+    tooltip = [
+        alt.Tooltip("month:T", title="Måned", timeUnit="yearmonth", format="%B %Y"),
+        alt.Tooltip("actual:Q", title="Forbrug (kr.)", format=",.0f"),
+        alt.Tooltip("planned:Q", title="Planlagt (kr.)", format=",.0f"),
+    ]
+    bars = (
+        alt.Chart()
+        .mark_bar(opacity=0.8)
+        .encode(
+            x=x,
+            y=alt.Y("actual:Q", title=y_title, axis=alt.Axis(format=",.0f")),
+            color=alt.datum("Forbrug (bogført)"),
+            tooltip=tooltip,
+        )
+    )
+    line = (
+        alt.Chart()
+        .mark_line(point=True, strokeWidth=2)
+        .encode(
+            x=x,
+            y=alt.Y("planned:Q", title=y_title),
+            color=alt.datum("Planlagt (indsatsernes pris)"),
+            tooltip=tooltip,
+        )
+    )
+    chart = danish(alt.layer(bars, line).properties(height=260))
+    return chart.configure_legend(orient="top", title=None).to_dict()
+
+
+def timeline_frame(d: CaseDetail, ctx: PageContext) -> pl.DataFrame:
+    return d.interventions.with_columns(
+        pl.col("category")
+        .replace_strict(CATEGORY_LABELS, default=pl.col("category"))
+        .alias("category_label"),
+        pl.when(pl.col("open_ended"))
+        .then(pl.lit("løbende"))
+        .otherwise(pl.col("end_on").map_elements(fmt_date, return_dtype=pl.String))
+        .alias("end_label"),
+        pl.when(pl.col("open_ended"))
+        .then(pl.lit("Ja – løbende"))
+        .otherwise(pl.lit("Nej"))
+        .alias("open_text"),
+        pl.lit(ctx.as_of).alias("as_of"),
+    )
+
+
+def timeline(d: CaseDetail, frame: pl.DataFrame) -> None:
+    spec = _timeline_spec()  # a fresh copy per call
+    spec["height"] = max(80, 44 * d.interventions["kind_name"].n_unique())
+    st.vega_lite_chart(frame, spec, width="stretch")
+
+
+def main() -> None:
+    ctx = page_context()
+    if ctx is None:
+        return
+    st.title("Sag")
+    if not ctx.viewer.sees_case_rows:
+        st.info("Din rolle giver ikke adgang til oplysninger om enkelte sager.")
+        return
+    case_id = pick_case(ctx)
+    if case_id is None:
+        if P_CASE not in st.query_params:
+            st.info("Vælg en sag ovenfor, eller åbn den fra Rådgiveroverblik.")
+        return
+    try:
+        d = case_detail(ctx.ex, ctx.viewer, case_id, ctx.as_of)
+    except AccessDenied as e:  # the options are the visible cases; this is a second line
+        audit_denied(ctx.ex, ctx.viewer, PAGE, e)
+        st.error(NO_ACCESS)
+        return
+    audit_view(ctx, page=PAGE, case_ids=[case_id])
+
+    facts(d)
+    totals(d)
+    filters = ctx.filters() | {"Sag": case_id}
+
+    st.markdown("##### Indsatser")
+    if d.interventions.height:
+        frame = timeline_frame(d, ctx)
+        timeline(d, frame)
+        st.caption("Lys bjælke til højre kant med »løbende ▶«: indsatsen har ingen slutdato.")
+        show_table(
+            frame,
+            INTERVENTION_COLUMNS,
+            key="sag_indsatser",
+            title=f"Indsatser – sag {case_id}",
+            filters=filters,
+        )
+    else:
+        st.info("Sagen har ingen bevilgede indsatser på datoen.")
+
+    st.markdown(f"##### Forbrug og planlagt udgift pr. måned {ctx.as_of.year}")
+    st.vega_lite_chart(d.monthly, _monthly_spec(), width="stretch")
+    st.caption(
+        "Forbrug: betalinger for måneden bogført senest på opgørelsesdatoen. Planlagt: indsatsernes "
+        "månedlige pris × den andel af månedens dage, indsatsen løber."
+    )
+
+    show_table(
+        d.payments,
+        PAYMENT_COLUMNS,
+        key="sag_betalinger",
+        title=f"Betalinger – sag {case_id}",
+        filters=filters,
+    )
+    if d.deadlines.height:
+        show_table(
+            d.deadlines.with_columns(pl.col("status").replace_strict(STATUS_ICONS).alias("status_text")),
+            DEADLINE_COLUMNS,
+            key="sag_frister",
+            title=f"Frister – sag {case_id}",
+            filters=filters,
+        )
+    else:
+        st.markdown("##### Frister")
+        st.caption("Ingen frister på sagen.")
+
+
+main()

@@ -326,3 +326,21 @@ def test_cases_visible(ex: Extract) -> None:
     assert ids("AD") == []
     assert set(ids("L")) == {"C1", "C2", "C3", "C4", "C5", "C7"}
     assert cases_visible(ex, viewer(ex, "E2"), AS_OF).filter(pl.col("case_id") == "C1").height == 0
+
+
+def test_lists_follow_the_unit_filter(ex: Extract) -> None:
+    def case_ids(who: str, unit: str) -> list[str]:
+        return cases_visible(ex, viewer(ex, who), AS_OF, unit)["case_id"].to_list()
+
+    def staff_ids(who: str, unit: str) -> list[str]:
+        return caseworkers_visible(ex, viewer(ex, who), AS_OF, unit)["employee_id"].to_list()
+
+    assert case_ids("L", "B") == ["C5", "C7"]
+    assert case_ids("L", "A") == ["C1", "C4", "C2", "C3"]  # active first: C4 closes after AS_OF
+    assert case_ids("E1", "A") == ["C1", "C7", "C2", "C3"]  # a caseworker's own cases, any unit
+    assert staff_ids("L", "A") == ["E1", "E2"]
+    assert staff_ids("L", "B") == ["E3"]
+    with pytest.raises(AccessDenied):
+        cases_visible(ex, viewer(ex, "TB"), AS_OF, "A")
+    with pytest.raises(AccessDenied):
+        caseworkers_visible(ex, viewer(ex, "TB"), AS_OF, "K")
