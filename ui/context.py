@@ -172,8 +172,10 @@ def _pick_unit(ex: Extract, viewer: Viewer, tree: OrgTree) -> str | None:
 
 def page_context() -> PageContext | None:
     """Sidebar filters and the viewer. None (after a clear message) if the page can't be shown."""
-    from ui.auth import current_viewer
+    from ui.auth import current_viewer, login_gate
 
+    if not login_gate():  # nothing of the extract, not even its dates, before login
+        return None
     root = extracts_root()
     _ensure_demo(root)
     ex = _pick_extract(root)
