@@ -210,16 +210,28 @@ def _definition(d: KpiDetail, ctx: PageContext) -> str:
     return "\n\n".join(lines)
 
 
+def _actions(spec: KpiSpec) -> str:
+    items = []
+    for a in spec.actions:
+        who = f"  \n:small[Ansvarlig: {a.responsible}]" if a.responsible else ""
+        due = f"  \n:small[Frist: {fmt_date(a.due)}]" if a.due else ""
+        items.append(f"- **{a.text}**  \n*Succeskriterium:* {a.success_criterion}{who}{due}")
+    return "\n".join(items)
+
+
 def _tile(d: KpiDetail, ctx: PageContext) -> None:
     spec, row = d.spec, d.row
     icon, word, colour, _, _ = STATUS[row.status]
+    delta = None if d.change is None else fmt_delta(d.change, d.format)
+    # a change too small to show ("+0,0") gets no arrow and no colour
+    shown_zero = delta is not None and delta.lstrip("+−") == fmt_delta(0.0, d.format)
     with st.container(border=True):
         st.metric(
             spec.name,
             fmt_value(row.value, d.format),
-            delta=None if d.change is None else fmt_delta(d.change, d.format),
-            delta_color=DELTA_COLOUR[d.improved],
-            delta_arrow="off" if not d.change else ("up" if d.change > 0 else "down"),
+            delta=delta,
+            delta_color="gray" if shown_zero else DELTA_COLOUR[d.improved],
+            delta_arrow="off" if shown_zero or not d.change else ("up" if d.change > 0 else "down"),
             delta_description=f"siden {fmt_date(previous_month_end(ctx.as_of))}",
             icon=icon,
             help=spec.success_factor or None,
@@ -227,11 +239,10 @@ def _tile(d: KpiDetail, ctx: PageContext) -> None:
         st.markdown(f":{colour}-badge[{icon} {word}] :small[{_target_text(spec, d.format)}]")
         if len(d.trend) > 1:
             st.vega_lite_chart(_sparkline(d), width="stretch")
-        for a in spec.actions:
-            extra = f" · {a.responsible}" if a.responsible else ""
-            extra += f" · frist {fmt_date(a.due)}" if a.due else ""
-            st.caption(f"📌 **{a.text}** — succeskriterium: {a.success_criterion}{extra}")
-        with st.expander("Definition og datagrundlag"):
+        if spec.actions:
+            with st.expander(f"Handlinger ({len(spec.actions)})", icon="📌"):
+                st.markdown(_actions(spec))
+        with st.expander("Definition og datagrundlag", icon="ℹ️"):
             st.markdown(_definition(d, ctx))
 
 
@@ -251,7 +262,7 @@ def _cascade(figures: Figures, details: list[KpiDetail], ctx: PageContext) -> No
     kids = [r for r in rows if not r.is_total]
     st.caption(
         "Hver enheds tal er beregnet for enheden selv (brøker genberegnes, de gennemsnittes ikke). "
-        "Vælg en enhed for at gå ned i den."
+        "Gå ned i en enhed med knapperne under tabellen."
     )
     columns = [k.short_name for k in card.kpis]
     index = [("I alt: " if r.is_total else "") + r.name for r in rows]
