@@ -90,9 +90,9 @@ def _run(args: argparse.Namespace) -> tuple[Any, int]:
 
         try:
             card = load_scorecard(args.scorecard)
+            return [row.as_json() for row in evaluate_scorecard(ex, card, unit, as_of)], 0
         except ScorecardError as e:
             raise CliError(str(e)) from None
-        return [row.as_json() for row in evaluate_scorecard(ex, card, unit, as_of)], 0
     raise CliError(f"unknown command {args.command!r}")
 
 
