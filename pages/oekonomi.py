@@ -184,7 +184,8 @@ show_table(
     title=TOP_TITLE,
     filters=filters,
 )
-keep = {k: st.query_params[k] for k in (P_EXTRACT, P_AS_OF, P_UNIT) if k in st.query_params}
+# The case page opens on the same view: extract, date and unit in the forms its context accepts.
+keep = {P_EXTRACT: ctx.ex.as_of.isoformat(), P_AS_OF: ctx.as_of.isoformat(), P_UNIT: ctx.unit_id}
 links = st.container(horizontal=True, gap="small")
 for case_id in top["case_id"].to_list():
     links.page_link(

@@ -1,0 +1,245 @@
+"""AppTest for Økonomi, Underretninger and Sygefravær on the small fixture extract: the
+figures, grids and charts on screen are what metrics returns for the same viewer, unit and
+date; the URL carries unit, date and extract; bad URL values give a clear message."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from metrics import registry, reports
+from metrics.access import Viewer, viewer_for_employee
+from metrics.extract import Extract
+from metrics.org import org_tree
+from metrics.scope import Scope
+from tests.conftest import FIXTURE_END
+from ui.fmt import fmt_dkk, fmt_num, fmt_pct
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+NBSP = "\u00a0"
+
+
+@pytest.fixture
+def env(app_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("STYRING_AUDIT_DB", str(tmp_path / "audit.sqlite"))
+    yield app_env
+
+
+def open_page(page: str, params: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page(page)
+    for k, v in (params or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def viewer_of(at: AppTest, ex: Extract) -> Viewer:
+    v = viewer_for_employee(ex, at.selectbox(key="vis_som").value)
+    assert v is not None
+    return v
+
+
+def scope_of(at: AppTest) -> tuple[Scope, date]:
+    return Scope.unit(at.selectbox(key="enhed").value), at.date_input(key="dato").value
+
+
+def figures(at: AppTest) -> list[str]:
+    """The headline figures (ui.tables.show_figures), in order."""
+    return [m.value[5:].replace(NBSP, " ") for m in at.markdown if m.value.startswith("#### ")]
+
+
+def grids(at: AppTest) -> dict[str, pl.DataFrame]:
+    """The data each AgGrid was sent, by its show_table key."""
+    out = {}
+    for el in at.get("component_instance"):
+        key = json.loads(el.proto.json_args)["key"].removeprefix("grid_")
+        data = next(a for a in el.proto.special_args if a.key == "data")
+        out[key] = pl.from_arrow(pa.ipc.open_stream(data.arrow_dataframe.data.data).read_all())
+    return out  # type: ignore[return-value]
+
+
+def chart_data(at: AppTest, column: str) -> pl.DataFrame:
+    """The dataset of the (first) chart that has `column`."""
+    for el in at.get("vega_lite_chart"):
+        for ds in el.proto.datasets:
+            df = pl.from_arrow(pa.ipc.open_stream(ds.data.data).read_all())
+            if column in df.columns:  # type: ignore[union-attr]
+                return df  # type: ignore[return-value]
+    raise AssertionError(f"no chart with {column}")
+
+
+def same(grid: pl.DataFrame, frame: pl.DataFrame, numeric: list[str], exact: list[str]) -> None:
+    assert grid.height == frame.height
+    for c in numeric:
+        assert grid[c].to_list() == pytest.approx(frame[c].to_list(), nan_ok=True), c
+    for c in exact:
+        assert grid[c].to_list() == frame[c].to_list(), c
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+# --- Økonomi -----------------------------------------------------------------------------------
+
+
+def test_oekonomi_shows_the_metrics_figures(env: Path, small_extract: Extract) -> None:
+    ex = small_extract
+    at = open_page("pages/oekonomi.py")
+    assert not errors(at)
+    scope, as_of = scope_of(at)
+    fig, pct = reports.economy_headline(ex, scope, as_of)
+    assert figures(at) == [
+        fmt_dkk(x) for x in (fig.budget, fig.actual, fig.committed, fig.expected, fig.deviation)
+    ]
+    assert any(fmt_pct(pct.value) in m.value for m in at.markdown)
+
+    shown = grids(at)
+    by_account = reports.economy_by(ex, scope, as_of, "account")
+    cols = ["budget", "actual", "committed", "expected", "deviation", "expected_pct"]
+    same(shown["oek_account"], by_account, cols, ["label"])
+    # the bar chart shows the same groups' budget and expected
+    bars = chart_data(at, "label")
+    assert bars["label"].to_list() == by_account["label"].to_list()
+    assert bars["expected"].to_list() == pytest.approx(by_account["expected"].to_list())
+    # the path through the year ends in December at the expected figure
+    path = chart_data(at, "expected_cum")
+    assert path["expected_cum"].to_list() == pytest.approx(
+        reports.economy_monthly(ex, scope, as_of)["expected_cum"].to_list()
+    )
+    assert path["expected_cum"][-1] == pytest.approx(fig.expected)
+
+    top = reports.top_cases(ex, viewer_of(at, ex), scope, as_of)
+    assert top.height == 10
+    same(shown["oek_top"], top, ["actual", "committed", "expected"], ["case_id", "caseworker_name"])
+    links = [p.proto for p in at.get("page_link") if p.proto.page == "sag"]
+    assert [p.query_string.split("&")[0] for p in links] == [f"sag={c}" for c in top["case_id"].to_list()]
+
+
+def test_oekonomi_grouping_from_the_url(env: Path, small_extract: Extract) -> None:
+    at = open_page("pages/oekonomi.py", {"gruppering": "Indsatstype"})
+    scope, as_of = scope_of(at)
+    by_kind = reports.economy_by(small_extract, scope, as_of, "kind_id")
+    grid = grids(at)["oek_kind_id"]
+    same(grid, by_kind, ["actual", "committed", "expected"], ["label"])
+    assert grid["budget"].is_null().all()  # no budget per intervention kind (kpis.md)
+
+
+def test_oekonomi_url_round_trip(env: Path, small_extract: Extract) -> None:
+    ex = small_extract
+    tree = org_tree(ex)
+    team = next(u for u, lvl in tree.level.items() if lvl == "team")
+    day = date(2026, 6, 30)
+    params = {"udtraek": FIXTURE_END.isoformat(), "dato": day.isoformat(), "enhed": team}
+    at = open_page("pages/oekonomi.py", params)
+    assert not errors(at)
+    assert at.selectbox(key="enhed").value == team
+    assert at.date_input(key="dato").value == day
+    assert at.selectbox(key="udtraek").value == FIXTURE_END.isoformat()
+    fig, _ = reports.economy_headline(ex, Scope.unit(team), day)
+    assert figures(at)[3] == fmt_dkk(fig.expected)
+    # and it is a different view from the default one (whole tree, extract date)
+    assert fig.expected != reports.economy_headline(ex, Scope.unit(tree.root), ex.as_of)[0].expected
+    # case links keep the view: extract, date and unit travel with the case id
+    top = reports.top_cases(ex, viewer_of(at, ex), Scope.unit(team), day)
+    link = next(p.proto for p in at.get("page_link") if p.proto.page == "sag")
+    assert f"sag={top['case_id'][0]}" in link.query_string
+    assert f"udtraek={FIXTURE_END.isoformat()}" in link.query_string
+    assert f"dato={day.isoformat()}" in link.query_string
+    assert f"enhed={team}" in link.query_string
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"enhed": "ingen.saadan.enhed"}, "ingen.saadan.enhed"),
+        ({"dato": "2026-13-45"}, "ikke en gyldig dato"),
+        ({"dato": "2031-01-01"}, "uden for udtrækket"),
+    ],
+)
+@pytest.mark.parametrize("page", ["pages/oekonomi.py", "pages/underretninger.py", "pages/sygefravaer.py"])
+def test_bad_url_values_give_a_clear_message(
+    env: Path, page: str, params: dict[str, str], message: str
+) -> None:
+    at = open_page(page, params)  # asserts no exception
+    assert any(message in e for e in errors(at)), errors(at)
+    assert not at.get("component_instance")  # no figures for a view that can't be shown
+
+
+# --- Underretninger ----------------------------------------------------------------------------
+
+
+def test_underretninger_shows_the_metrics_figures(env: Path, small_extract: Extract) -> None:
+    ex = small_extract
+    at = open_page("pages/underretninger.py")
+    assert not errors(at)
+    scope, as_of = scope_of(at)
+    count = registry.compute(ex, "underretninger_antal", scope, as_of)
+    share = registry.compute(ex, "underretninger_24t_pct", scope, as_of)
+    waiting = reports.overdue_unassessed_count(ex, scope, as_of)
+    assert figures(at) == [fmt_num(count.value), fmt_pct(share.value), fmt_num(waiting)]
+
+    shown = grids(at)
+    monthly = reports.notifications_monthly(ex, scope, as_of)
+    same(shown["und_month"], monthly, ["pct_24h", "ytd_pct_24h"], ["received", "eligible", "on_time"])
+    assert shown["und_month"]["month"].to_list() == [d.isoformat() for d in monthly["month"].to_list()]
+    # the year-to-date share in the last month is the headline KPI
+    assert monthly["ytd_pct_24h"][-1] == pytest.approx(share.value)
+    by_source = reports.notifications_by_source(ex, scope, as_of)
+    same(shown["und_source"], by_source, ["pct_24h", "share_pct"], ["label", "received"])
+    assert chart_data(at, "received")["received"].to_list() == monthly["received"].to_list()
+
+    rows = reports.overdue_unassessed_rows(ex, viewer_of(at, ex), scope, as_of)
+    if rows.height:
+        same(shown["und_waiting"], rows, ["hours_waiting"], ["notification_id"])
+    else:
+        assert "und_waiting" not in shown
+        assert at.success
+
+
+def test_underretninger_for_another_date(env: Path, small_extract: Extract) -> None:
+    day = date(2026, 3, 10)
+    at = open_page("pages/underretninger.py", {"dato": day.isoformat()})
+    scope, as_of = scope_of(at)
+    assert as_of == day
+    monthly = reports.notifications_monthly(small_extract, scope, day)
+    assert monthly.height == 3  # January, February, March up to the 10th
+    same(grids(at)["und_month"], monthly, ["pct_24h"], ["received"])
+
+
+# --- Sygefravær --------------------------------------------------------------------------------
+
+
+def test_sygefravaer_shows_the_metrics_figures(env: Path, small_extract: Extract) -> None:
+    ex = small_extract
+    at = open_page("pages/sygefravaer.py")
+    assert not errors(at)
+    scope, as_of = scope_of(at)
+    viewer = viewer_of(at, ex)
+    value = registry.compute(ex, "sygefravaer_pct", scope, as_of)
+    target = reports.scorecard_target("sygefravaer_pct")
+    assert target is not None
+    spells = reports.long_sick_spells(ex, viewer, scope, as_of)
+    assert figures(at) == [fmt_pct(value.value), f"≤ {fmt_pct(target.value)}", fmt_num(spells.height)]
+
+    shown = grids(at)
+    monthly = reports.sick_leave_monthly(ex, scope, as_of)
+    same(shown["syg_month"], monthly, ["pct", "sick", "scheduled"], ["unit_name"])
+    # the whole unit's months add up to the year-to-date KPI shown at the top
+    total = monthly.filter(pl.col("is_total"))
+    assert float(total["sick"].sum()) / float(total["scheduled"].sum()) * 100 == pytest.approx(value.value)
+    trend = chart_data(at, "value")
+    assert trend["value"].to_list() == pytest.approx(
+        registry.trend(ex, "sygefravaer_pct", scope, as_of)["value"].to_list()
+    )
+    if spells.height:
+        same(shown["syg_spells"], spells, ["days"], ["name"])
