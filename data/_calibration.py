@@ -1,11 +1,11 @@
 """What a generated extract actually looks like, measured against the calibration targets.
 
-Used by `python -m data.generate --calibration` to fill the table in data/README.md.
+`python -m data.generate --calibration` prints the table that data/README.md shows.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -179,5 +179,103 @@ def measure(t: dict[str, pl.DataFrame], as_of: date) -> dict[str, float]:
         .height
     )
     out["december_paid_in_january"] = dec
-    _ = datetime
     return out
+
+
+def _mio(x: float) -> str:
+    return f"{x / 1e6:.1f} mio. kr."
+
+
+def _kr(x: float) -> str:
+    return f"{x:,.0f} kr.".replace(",", ".")
+
+
+def table(path: Path) -> str:
+    """The calibration table (markdown) for one written extract."""
+    as_of = date.fromisoformat(path.name)
+    m = measure(read(path), as_of)
+    y = int(m["spend_peak_year"])
+    years = sorted(
+        int(k[6:10]) for k in m if k.startswith("spend_") and k[6:10].isdigit() and k.endswith("_mio")
+    )
+    vs_budget = ", ".join(f"{yr}: {m[f'spend_vs_budget_{yr}_pct']:.0f} %" for yr in years)
+    rows = [
+        (
+            "Forbrug på børne- og ungeområdet, højeste år",
+            "≈ 156 mio. kr. (Gladsaxe 2017)",
+            f"{m['spend_peak_mio']:.1f} mio. kr. ({y})",
+        ),
+        (
+            "Andel til anbringelser / forebyggelse i det år",
+            "≈ 63 % / 37 %",
+            f"{m['placement_share_pct']:.0f} % / {100 - m['placement_share_pct']:.0f} %",
+        ),
+        ("Forbrug ÷ budget pr. år", "over budget 2022–23, balance i indeværende år", vs_budget),
+        (
+            "Forventet regnskab ÷ budget, indeværende år (kpis.md)",
+            "≈ 100 % (± 2 %)",
+            f"{m['expected_vs_budget_current_pct']:.1f} %",
+        ),
+        ("Anbragte børn på as_of", "≈ 150–170", f"{m['children_placed']:.0f}"),
+        ("Børn med forebyggende foranstaltninger på as_of", "≈ 450–550", f"{m['children_preventive']:.0f}"),
+        ("Plejefamilie, median pr. år", "≈ 470.000 kr.", _kr(12 * m["unit_cost_plejefamilie"])),
+        (
+            "Netværksplejefamilie, median pr. år",
+            "100.000–250.000 kr.",
+            _kr(12 * m["unit_cost_netvaerksplejefamilie"]),
+        ),
+        ("Døgninstitution, median pr. år", "1,4–1,9 mio. kr.", _mio(12 * m["unit_cost_doegninstitution"])),
+        ("Opholdssted, median pr. år", "0,9–1,0 mio. kr.", _mio(12 * m["unit_cost_opholdssted"])),
+        ("Sikret døgninstitution, median pr. år", "≈ 1,5 mio. kr.", _mio(12 * m["unit_cost_sikret"])),
+        (
+            "Familiebehandling / kontaktperson, median pr. måned",
+            "640–690 kr. pr. time × timer",
+            f"{_kr(m['unit_cost_familiebehandling'])} / {_kr(m['unit_cost_kontaktperson'])}",
+        ),
+        ("Aflastning, median pr. måned", "≈ 2.800 kr. pr. døgn × døgn", _kr(m["unit_cost_aflastning"])),
+        (
+            "Underretninger pr. hele år",
+            "≈ 1.800–2.000",
+            f"{m['notifications_per_year_min']:.0f}–{m['notifications_per_year_max']:.0f}",
+        ),
+        ("Børn med underretning pr. år", "≈ 1.000", f"{m['notified_children_per_year']:.0f}"),
+        (
+            "Underrettere: skole / sundhed / politi",
+            "21 % / 20 % / 12,5 %",
+            f"{m['source_skole_pct']:.1f} % / {m['source_sundhed_pct']:.1f} % / {m['source_politi_pct']:.1f} %",
+        ),
+        ("Underretninger vurderet efter mere end 24 timer", "8–15 %", f"{m['assessed_late_pct']:.1f} %"),
+        ("Underretninger ikke vurderet på as_of", "nogle få", f"{m['unassessed_at_as_of']:.0f}"),
+        ("Rådgivere ansat på as_of", "25–35", f"{m['caseworkers']:.0f}"),
+        (
+            "Aktive sager pr. rådgiver-årsværk (min–maks pr. rådgiver)",
+            "25–33",
+            f"{m['caseload_per_fte']:.1f} ({m['caseload_min']:.0f}–{m['caseload_max']:.0f})",
+        ),
+        (
+            "Sygefravær, egen sygdom, år til dato (kpis.md)",
+            "5–6 %",
+            f"{m['sick_leave_pct']:.1f} %",
+        ),
+        (
+            "Sygeperioder over 14 dage / overlappende par",
+            "nogle",
+            f"{m['long_spells']:.0f} / {m['overlapping_spell_pairs']:.0f}",
+        ),
+        ("Personaleomsætning (kpis.md)", "10–20 %", f"{m['turnover_pct']:.1f} %"),
+        (
+            "Frister overholdt, år til dato: alle / undersøgelser / opfølgninger",
+            "de fleste",
+            f"{m['deadlines_met_pct']:.0f} % / {m['deadlines_met_undersoegelse_pct']:.0f} % / "
+            f"{m['deadlines_met_opfoelgning_pct']:.0f} %",
+        ),
+        ("Tilfredshed (brugere og medarbejdere)", "3,6–4,7", f"{m['survey_min']:.2f}–{m['survey_max']:.2f}"),
+        (
+            "Negative betalinger / december betalt i januar",
+            "nogle",
+            f"{m['payments_negative']:.0f} / {m['december_paid_in_january']:.0f}",
+        ),
+    ]
+    lines = ["| Mål | Mål (kilde: se nedenfor) | Genereret |", "| --- | --- | --- |"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)

@@ -172,7 +172,7 @@ DEADLINE_LATE_SHARE = 0.14
 DEADLINE_NEVER_SHARE = 0.02
 HANDLEPLAN_SHARE = 0.6
 
-TARGET_CASELOAD = 28.0  # active cases per caseworker FTE, used to size the teams
+TARGET_CASELOAD = 29.0  # active cases per caseworker FTE, used to size the teams
 MEAN_TENURE_YEARS = {"raadgiver": 6.0, "teamleder": 7.0, "leder": 8.0, "administration": 8.0}
 
 # Absence spells per employee-year: (kind, rate, min days, max days).

@@ -830,27 +830,24 @@ def _payments(ctx: _Ctx, seg: Arrays, iv_ids: pl.Series) -> tuple[pl.DataFrame, 
     return payments, {"seg": p_seg, "month": p_month, "posted": p_posted, "amount": p_amount}
 
 
-def _expected_at(ctx: _Ctx, seg: Arrays, pay: Arrays) -> tuple[I64, F64, F64]:
-    """kpis.md 'expected' on the reference day, per segment: (segment, actual, committed) arrays."""
-    ref = ctx.reference
+def _expected_at(ref: int, seg: Arrays, pay: Arrays) -> F64:
+    """kpis.md 'expected' for ref's year as known on day ref, per segment."""
     year = int(year_of(np.array([ref]))[0])
     in_year = (year_of(month_start(pay["month"])) == year) & (pay["posted"] <= ref)
-    actual = np.bincount(pay["seg"][in_year], weights=pay["amount"][in_year], minlength=len(seg["case"]))
+    expected = np.bincount(pay["seg"][in_year], weights=pay["amount"][in_year], minlength=len(seg["case"]))
     visible = seg["decided"] <= ref
     end = np.where(seg["known"] <= ref, seg["end"], NO_DATE)
-    committed = np.zeros(len(seg["case"]))
-    for m in range(
-        int(month_index(np.array([ref]))[0]) + 1, int(month_index(np.array([day(date(year, 12, 1))]))[0]) + 1
-    ):
+    december = int(month_index(np.array([day(date(year, 12, 1))]))[0])
+    for m in range(int(month_index(np.array([ref]))[0]) + 1, december + 1):
         first = int(month_start(np.array([m]))[0])
         dim = int(days_in_month(np.array([m]))[0])
         cov = np.minimum(end, first + dim - 1) - np.maximum(seg["start"], first) + 1
-        committed += np.where(visible, seg["cost"] * np.clip(cov, 0, None) / dim, 0.0)
-    return np.arange(len(seg["case"])), actual, committed
+        expected += np.where(visible, seg["cost"] * np.clip(cov, 0, None) / dim, 0.0)
+    return expected
 
 
 def _budgets(ctx: _Ctx, org: _Org, c: Arrays, seg: Arrays, pay: Arrays) -> pl.DataFrame:
-    """Per team, account and year: spend ÷ the year's overrun; the reference year matches its expected."""
+    """Per team, account and year: spend ÷ the year's overrun; the current year matches its forecast."""
     rng = ctx.rng(5)
     years = np.arange(P.HISTORY_START.year, ctx.horizon_year + 1)
     seg_unit = c["unit"][seg["case"]]
@@ -863,13 +860,20 @@ def _budgets(ctx: _Ctx, org: _Org, c: Arrays, seg: Arrays, pay: Arrays) -> pl.Da
             "amount": pay["amount"],
         }
     ).filter(pl.col("year") < ctx.horizon_year)
-    s, actual, committed = _expected_at(ctx, seg, pay)
+    # The current year's budget is what the forecast says over the last three months before the
+    # reference day (within its year), so that every extract of a default series is near balance.
+    refs = [
+        r
+        for r in range(ctx.reference, ctx.reference - 85, -28)
+        if int(year_of(np.array([r]))[0]) == ctx.horizon_year
+    ]
+    expected = np.mean([_expected_at(r, seg, pay) for r in refs], axis=0)
     now = pl.DataFrame(
         {
-            "year": np.full(len(s), ctx.horizon_year),
-            "unit": seg_unit[s],
-            "kind": seg_kind[s],
-            "amount": actual + committed,
+            "year": np.full(len(expected), ctx.horizon_year),
+            "unit": seg_unit,
+            "kind": seg_kind,
+            "amount": expected,
         }
     )
     accounts = {i: k.account for i, k in enumerate(P.KINDS)}

@@ -202,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--single", action="store_true", help="kun det nyeste udtræk")
     ap.add_argument("--small", action="store_true", help="lille datasæt til tests")
     ap.add_argument("--defects", action="store_true", help="læg et par fejlrækker i det nyeste udtræk")
+    ap.add_argument(
+        "--calibration", action="store_true", help="udskriv kalibreringstabellen for det nyeste udtræk"
+    )
     args = ap.parse_args(argv)
     if args.scale < 1 or args.count < 1:
         ap.error("--scale og --count skal være mindst 1")
@@ -225,6 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"Skrev {len(paths)} udtræk til {args.out} på {time.perf_counter() - t0:.1f} s.")
     print(summary(paths[0]))
+    if args.calibration:
+        from data._calibration import table
+
+        print(table(paths[0]))
     return 0
 
 
