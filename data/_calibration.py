@@ -7,10 +7,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from metrics.contract import TABLE_NAMES, file_name
+
+
+def num(x: Any) -> float:
+    """A polars scalar (sum, mean, item) as a float; polars types them as a wide union."""
+    return float(x)
 
 
 def read(path: Path) -> dict[str, pl.DataFrame]:
@@ -35,7 +41,7 @@ def expected(t: dict[str, pl.DataFrame], as_of: date) -> float:
         hi = pl.min_horizontal(pl.col("end_on").fill_null(last), pl.lit(last))
         days = ((hi - lo).dt.total_days() + 1).clip(lower_bound=0)
         committed += iv.select((pl.col("monthly_cost") * days / dim).sum()).item()
-    return float(actual + committed)
+    return num(actual) + committed
 
 
 def measure(t: dict[str, pl.DataFrame], as_of: date) -> dict[str, float]:
@@ -59,7 +65,7 @@ def measure(t: dict[str, pl.DataFrame], as_of: date) -> dict[str, float]:
     exp = expected(t, as_of)
     out["expected_current_mio"] = exp / 1e6
     out["expected_vs_budget_current_pct"] = (
-        100 * exp / budget.filter(pl.col("year") == as_of.year)["amount"].sum()
+        100 * exp / num(budget.filter(pl.col("year") == as_of.year)["amount"].sum())
     )
 
     live = _active(iv, "start_on", "end_on", as_of)
@@ -77,7 +83,7 @@ def measure(t: dict[str, pl.DataFrame], as_of: date) -> dict[str, float]:
         "aflastning",
     ):
         costs = iv.filter(pl.col("kind_id") == kind)["monthly_cost"]
-        out[f"unit_cost_{kind}"] = float(costs.median() or 0)
+        out[f"unit_cost_{kind}"] = num(costs.median() or 0)
 
     act = cases.filter(
         (pl.col("opened_on") <= as_of) & (pl.col("closed_on").is_null() | (pl.col("closed_on") > as_of))
@@ -90,15 +96,15 @@ def measure(t: dict[str, pl.DataFrame], as_of: date) -> dict[str, float]:
     )
     cw = employed.filter(pl.col("role") == "raadgiver")
     out["caseworkers"] = cw.height
-    out["caseload_per_fte"] = act["caseworker_id"].is_not_null().sum() / cw["fte"].sum()
+    out["caseload_per_fte"] = num(act["caseworker_id"].is_not_null().sum()) / num(cw["fte"].sum())
     per = (
         act.group_by("caseworker_id")
         .len()
         .join(cw.select(pl.col("employee_id").alias("caseworker_id")), on="caseworker_id")
     )
-    out["caseload_min"] = per["len"].min()
-    out["caseload_max"] = per["len"].max()
-    out["unassigned_cases"] = act["caseworker_id"].is_null().sum()
+    out["caseload_min"] = num(per["len"].min())
+    out["caseload_max"] = num(per["len"].max())
+    out["unassigned_cases"] = num(act["caseworker_id"].is_null().sum())
     out["staff_employed"] = employed.height
 
     n = t["notifications"]
@@ -106,16 +112,16 @@ def measure(t: dict[str, pl.DataFrame], as_of: date) -> dict[str, float]:
         pl.len(), pl.col("child_id").n_unique().alias("children")
     )
     last_full = ny.filter(pl.col("y") < as_of.year).sort("y")
-    out["notifications_per_year_min"] = last_full["len"].min()
-    out["notifications_per_year_max"] = last_full["len"].max()
-    out["notified_children_per_year"] = last_full["children"].mean()
+    out["notifications_per_year_min"] = num(last_full["len"].min())
+    out["notifications_per_year_max"] = num(last_full["len"].max())
+    out["notified_children_per_year"] = num(last_full["children"].mean())
     share = n.group_by("source").len().with_columns(pct=100 * pl.col("len") / n.height)
     for s, pct in share.select("source", "pct").iter_rows():
         out[f"source_{s}_pct"] = pct
     done = n.filter(pl.col("assessed_at").is_not_null())
     late = (done["assessed_at"] - done["received_at"]) > timedelta(hours=24)
-    out["assessed_late_pct"] = 100 * late.sum() / done.height
-    out["unassessed_at_as_of"] = n["assessed_at"].is_null().sum()
+    out["assessed_late_pct"] = num(100 * late.sum() / done.height)
+    out["unassessed_at_as_of"] = num(n["assessed_at"].is_null().sum())
 
     # sick leave per kpis.md, whole municipality, YTD
     y0 = date(as_of.year, 1, 1)
@@ -132,7 +138,7 @@ def measure(t: dict[str, pl.DataFrame], as_of: date) -> dict[str, float]:
         .filter((pl.col("start_on") <= pl.col("d")) & (pl.col("d") <= pl.col("end_on")))
         .unique(["employee_id", "d"])
     )
-    out["sick_leave_pct"] = 100 * sick_days["fte"].sum() / grid["fte"].sum()
+    out["sick_leave_pct"] = 100 * num(sick_days["fte"].sum()) / num(grid["fte"].sum())
     ab = t["absences"]
     out["long_spells"] = ab.filter((pl.col("end_on") - pl.col("start_on")).dt.total_days() >= 14).height
     a2 = ab.with_row_index("i")
@@ -165,10 +171,10 @@ def measure(t: dict[str, pl.DataFrame], as_of: date) -> dict[str, float]:
         .filter((pl.col("due_on") < as_of) & (pl.col("done_on").is_null() | (pl.col("done_on") > as_of)))
         .height
     )
-    out["deadlines_open"] = t["deadlines"]["done_on"].is_null().sum()
+    out["deadlines_open"] = num(t["deadlines"]["done_on"].is_null().sum())
     m = t["measurements"]
-    out["survey_min"] = m["value"].min()
-    out["survey_max"] = m["value"].max()
+    out["survey_min"] = num(m["value"].min())
+    out["survey_max"] = num(m["value"].max())
     out["payments_negative"] = t["payments"].filter(pl.col("amount") < 0).height
     dec = (
         t["payments"]

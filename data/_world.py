@@ -660,17 +660,23 @@ def _staff(ctx: _Ctx, org: _Org, c: Arrays) -> tuple[pl.DataFrame, pl.DataFrame,
         }
     )
     holders = pl.DataFrame({"position_id": hp, "employee_id": emp_ids, "from_day": hf, "to_day": ht})
-    staff = {"position": hp, "from": hf, "to": ht, "unit": pos["unit"][hp], "afd": in_afd, "pos": pos}
+    staff = {
+        "from": hf,
+        "to": ht,
+        "unit": pos["unit"][hp],
+        "afd": in_afd,
+        "pos_role": pos["role"],
+        "pos_unit": pos["unit"],
+    }
     return employees, holders, staff
 
 
 def _assign_cases(ctx: _Ctx, c: Arrays, staff: Arrays) -> tuple[I64, I64]:
     """Each case goes to a caseworker position of its team, round-robin in order of opening."""
     rng = ctx.rng(9)
-    pos = staff["pos"]
     n_units = ctx.scale * ctx.T
-    cw_pos = np.flatnonzero(pos["role"] == "raadgiver")  # grouped by unit, units ascending
-    cw_unit = pos["unit"][cw_pos]
+    cw_pos = np.flatnonzero(staff["pos_role"] == "raadgiver")  # grouped by unit, units ascending
+    cw_unit = staff["pos_unit"][cw_pos]
     first = np.searchsorted(cw_unit, np.arange(n_units), side="left")
     count = np.bincount(cw_unit, minlength=n_units)
     n = len(c["unit"])
@@ -834,7 +840,9 @@ def _expected_at(ref: int, seg: Arrays, pay: Arrays) -> F64:
     """kpis.md 'expected' for ref's year as known on day ref, per segment."""
     year = int(year_of(np.array([ref]))[0])
     in_year = (year_of(month_start(pay["month"])) == year) & (pay["posted"] <= ref)
-    expected = np.bincount(pay["seg"][in_year], weights=pay["amount"][in_year], minlength=len(seg["case"]))
+    expected = np.bincount(
+        pay["seg"][in_year], weights=pay["amount"][in_year], minlength=len(seg["case"])
+    ).astype(np.float64)
     visible = seg["decided"] <= ref
     end = np.where(seg["known"] <= ref, seg["end"], NO_DATE)
     december = int(month_index(np.array([day(date(year, 12, 1))]))[0])
