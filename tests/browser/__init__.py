@@ -1,0 +1,1 @@
+"""Real-browser tests: Streamlit served on loopback, Debian chromium driven by Playwright."""

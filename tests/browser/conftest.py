@@ -1,0 +1,229 @@
+"""Real-browser harness: `streamlit run app.py` on the small generated extracts, driven by
+Debian's chromium through Playwright (sync API). Playwright never downloads a browser of its own.
+
+Session-scoped: one server and one browser for all browser tests; each test gets a fresh
+browser context (no shared cookies or session state) through the `app` fixture.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Playwright, expect, sync_playwright
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/lib/chromium/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root, where chromium's sandbox refuses to start
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    # The machine has no network beyond loopback: keep chromium from phoning home.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+ERROR_ELEMENTS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+SERVER_START_TIMEOUT_S = 120
+# The machine is shared by several test runs at once; the first run of a page loads the extract.
+PAGE_TIMEOUT_MS = 90_000
+
+# Console errors that say nothing about the app, each with why it is harmless.
+BENIGN_CONSOLE: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        # Opened on a page URL such as /oekonomi, Streamlit's frontend first looks for the server
+        # under that path (/oekonomi/_stcore/health, …/host-config), gets 404, and falls back to /.
+        re.compile(r"status of 404 .* @ https?://[^/]+/[^_][^ ]*/_stcore/(health|host-config)$"),
+        "base-path probe of a page URL",
+    ),
+)
+
+pytestmark = pytest.mark.browser
+expect.set_options(timeout=PAGE_TIMEOUT_MS)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    root: Path
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
+
+
+def _wait_healthy(server: Server) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"streamlit exited with {server.process.returncode}:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as r:
+                if r.status == 200 and r.read().strip() == b"ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)  # polling a process we don't control: there is nothing to wait on
+    pytest.fail(f"streamlit did not become healthy in {SERVER_START_TIMEOUT_S} s:\n{server.log_tail()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)  # our own session: streamlit and anything it started
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def server(small_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`streamlit run app.py` on the small generated extracts, output to a file (a pipe nobody
+    reads would fill up and block the server)."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {
+        **os.environ,
+        "STYRING_EXTRACTS": str(small_root),
+        "STYRING_AUDIT_DB": str(log.parent / "audit.sqlite"),  # never the repo's data/audit.sqlite
+        "PYTHONUNBUFFERED": "1",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless=true",
+        "--server.address=127.0.0.1",
+        f"--server.port={port}",
+        "--browser.gatherUsageStats=false",
+        "--server.fileWatcherType=none",
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    srv = Server(url=f"http://127.0.0.1:{port}", root=small_root, log=log, process=process)
+    try:
+        _wait_healthy(srv)
+        yield srv
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (bash scripts/test.sh does).")
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+@dataclass
+class App:
+    """One browser tab on the app, with the console errors it has seen."""
+
+    page: Page
+    server: Server
+    console_errors: list[str] = field(default_factory=list)
+
+    def _on_console(self, msg: ConsoleMessage) -> None:
+        if msg.type != "error":
+            return
+        text = f"{msg.text} @ {msg.location.get('url', '')}"
+        if not any(pattern.search(text) for pattern, _why in BENIGN_CONSOLE):
+            self.console_errors.append(text)
+
+    def goto(self, path: str = "", **params: str) -> None:
+        query = f"?{urlencode(params)}" if params else ""
+        self.page.goto(f"{self.server.url}/{path}{query}")
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Wait until the script run has finished and the page is connected."""
+        self.page.locator(READY).wait_for(state="attached")
+        self.page.locator('[data-testid="stApp"][data-test-connection-state="CONNECTED"]').wait_for(
+            state="attached"
+        )
+
+    @property
+    def main(self) -> Locator:
+        return self.page.locator('[data-testid="stMain"]')
+
+    @property
+    def sidebar(self) -> Locator:
+        return self.page.locator('[data-testid="stSidebar"]')
+
+    def select(self, label: str, option: str, *, in_sidebar: bool = True) -> None:
+        """Choose `option` (its shown text) in the selectbox labelled `label`, and wait for the rerun."""
+        scope = self.sidebar if in_sidebar else self.main
+        box = scope.locator('[data-testid="stSelectbox"]').filter(
+            has=self.page.locator('[data-testid="stWidgetLabel"]', has_text=label)
+        )
+        box.locator('[role="combobox"], input').first.click()
+        self.page.get_by_role("option", name=option, exact=True).click()
+
+    def error_texts(self) -> list[str]:
+        return self.page.locator(ERROR_ELEMENTS).all_inner_texts()
+
+    def assert_clean(self) -> None:
+        errors = self.error_texts()
+        assert not errors, f"error elements on {self.page.url}: {errors}\n{self.server.log_tail()}"
+        assert not self.console_errors, f"console errors on {self.page.url}: {self.console_errors}"
+
+
+@pytest.fixture
+def app(browser: Browser, server: Server) -> Iterator[App]:
+    context = browser.new_context(
+        accept_downloads=True,
+        locale="da-DK",
+        timezone_id="Europe/Copenhagen",
+        viewport={"width": 1600, "height": 1100},
+    )
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    page = context.new_page()
+    a = App(page=page, server=server)
+    page.on("console", a._on_console)
+    page.on("pageerror", lambda exc: a.console_errors.append(f"uncaught: {exc}"))
+    try:
+        yield a
+    finally:
+        context.close()

@@ -1,0 +1,177 @@
+"""The app in a real browser: every page opens clean, the unit filter changes the figures,
+the caseworker overview links to a case, and an Excel download reads back with metrics' figures.
+
+The server runs the small generated extracts (tests/conftest.py `small_root`); the expected
+figures come from `metrics` on the same extract, formatted with ui.fmt as the pages do.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import openpyxl
+import polars as pl
+import pytest
+from playwright.sync_api import Locator, expect
+
+from metrics import registry
+from metrics.access import viewer_for_employee
+from metrics.casework import caseworker_cases
+from metrics.extract import Extract
+from metrics.org import org_tree
+from metrics.scope import Scope
+from metrics.scorecard import load_scorecard
+from tests.browser.conftest import App
+from ui.fmt import fmt_date, fmt_num, fmt_pct
+
+pytestmark = pytest.mark.browser
+
+# (url path, title in app.py's navigation)
+PAGES = [
+    ("", "Scorecard"),  # the default page lives at /
+    ("oekonomi", "Økonomi"),
+    ("underretninger", "Underretninger"),
+    ("sygefravaer", "Sygefravær"),
+    ("raadgiver", "Rådgiveroverblik"),
+    ("sag", "Sag"),
+    ("datakvalitet", "Datakvalitet"),
+    ("revisionslog", "Revisionslog"),
+]
+
+
+def _wait_grids(app: App) -> None:
+    """AgGrid renders in a component iframe after the script run; wait for every grid's rows
+    so console errors from the grid are caught too."""
+    frames = app.main.locator('iframe[title*="st_aggrid"]')
+    for i in range(frames.count()):
+        app.page.frame_locator(f'iframe[title*="st_aggrid"] >> nth={i}').locator(".ag-root-wrapper").wait_for(
+            state="visible"
+        )
+
+
+def _unit_options(ex: Extract) -> tuple[str, str]:
+    """The root and the team with the most active cases, as labels shown in the unit selectbox."""
+    tree = org_tree(ex)
+    teams = [u for u, level in tree.level.items() if level == "team"]
+    team = max(
+        teams, key=lambda u: (registry.compute(ex, "aktive_sager", Scope.unit(u), ex.as_of).value or 0, u)
+    )
+    return tree.root, team
+
+
+@pytest.mark.parametrize(("path", "title"), PAGES, ids=[p or "scorecard" for p, _ in PAGES])
+def test_page_opens_without_errors(app: App, small_extract: Extract, path: str, title: str) -> None:
+    app.goto(path)
+    _wait_grids(app)
+    # The page is the one asked for, and its shared context was drawn from the served extract.
+    nav_link = app.sidebar.locator(f'[data-testid="stSidebarNavLink"][href$="/{path}"]')
+    expect(nav_link).to_have_attribute("aria-current", "page")
+    expect(nav_link).to_contain_text(title)  # the router's navigation, not Streamlit's pages/ listing
+    expect(app.sidebar).to_contain_text(fmt_date(small_extract.as_of))
+    expect(app.sidebar).to_contain_text(small_extract.manifest.municipality)
+    assert app.main.inner_text().strip(), f"{title}: the main area is empty"
+    app.assert_clean()
+
+
+def _metric(app: App, label: str) -> Locator:
+    """The value of the first st.metric tile whose label contains `label`."""
+    tile = app.main.locator('[data-testid="stMetric"]').filter(
+        has=app.page.locator('[data-testid="stMetricLabel"]', has_text=label)
+    )
+    return tile.first.locator('[data-testid="stMetricValue"]')
+
+
+def test_changing_unit_changes_the_figures(app: App, small_extract: Extract) -> None:
+    ex = small_extract
+    tree = org_tree(ex)
+    root, team = _unit_options(ex)
+    # The scorecard tile for sick leave shows metrics' value for the chosen unit.
+    spec = next(k for k in load_scorecard().kpis if k.metric == "sygefravaer_pct")
+    root_value = registry.compute(ex, "sygefravaer_pct", Scope.unit(root), ex.as_of).value
+    team_value = registry.compute(ex, "sygefravaer_pct", Scope.unit(team), ex.as_of).value
+    assert root_value is not None and team_value is not None
+    assert round(root_value, 1) != round(team_value, 1), "fixture: the team must differ from the root"
+
+    app.goto("")
+    tile = _metric(app, spec.name)
+    expect(tile).to_have_text(fmt_pct(root_value))
+    app.select("Enhed", tree.label(team))
+    # The URL carries the new unit once the rerun it triggered has started; then wait for it to end.
+    app.page.wait_for_url(re.compile(r"[?&]enhed="))
+    app.wait_ready()
+    expect(tile).to_have_text(fmt_pct(team_value))
+    app.assert_clean()
+
+
+def _busiest_caseworker(ex: Extract) -> str:
+    """The caseworker with the most active cases (ties: lowest id), so the table has rows."""
+    active = ex["cases"].filter(pl.col("closed_on").is_null() & pl.col("caseworker_id").is_not_null())
+    counts = active.group_by("caseworker_id").len().sort(["len", "caseworker_id"], descending=[True, False])
+    return str(counts["caseworker_id"][0])
+
+
+def test_caseworker_overview_links_to_the_case(app: App, small_extract: Extract) -> None:
+    ex = small_extract
+    cw = _busiest_caseworker(ex)
+    app.goto("raadgiver", raadgiver=cw)
+    link = app.main.locator('[data-testid="stPageLink"] a', has_text="Åbn sag").first
+    expect(link).to_be_visible()
+    case_id = parse_qs(urlparse(link.get_attribute("href") or "").query)["sag"][0]
+    # The link leads to a case of this caseworker, as metrics lists them.
+    cases = caseworker_cases(ex, viewer_for_employee(ex, cw), cw, ex.as_of)
+    assert case_id in cases["case_id"].to_list()
+
+    link.click()
+    app.page.wait_for_url(re.compile(rf"/sag\?.*sag={re.escape(case_id)}"))
+    app.wait_ready()
+    expect(app.main.locator("h1")).to_contain_text("Sag")
+    # The case's expected cost this year, as the case page shows it, equals metrics' figure.
+    row = cases.filter(pl.col("case_id") == case_id).row(0, named=True)
+    expect(app.main).to_contain_text(fmt_num(row["expected"]))
+    app.assert_clean()
+
+
+def _read_table(path: Path) -> tuple[dict[str, str], list[dict[str, object]]]:
+    """ui/export.py's layout: title in A1, "Key:" / value lines, an empty row, then the table."""
+    ws = openpyxl.load_workbook(path, data_only=True).active
+    assert ws is not None
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    filters: dict[str, str] = {}
+    i = 1
+    while i < len(rows) and rows[i][0] is not None:
+        filters[str(rows[i][0]).rstrip(":")] = str(rows[i][1])
+        i += 1
+    header = [str(h) for h in rows[i + 1] if h is not None]
+    table = [dict(zip(header, r, strict=False)) for r in rows[i + 2 :] if any(v is not None for v in r)]
+    return filters, table
+
+
+def test_excel_download_reads_back_with_metrics_figures(
+    app: App, small_extract: Extract, tmp_path: Path
+) -> None:
+    ex = small_extract
+    cw = _busiest_caseworker(ex)
+    app.goto("raadgiver", raadgiver=cw)
+    _wait_grids(app)
+    button = app.main.locator('[data-testid="stDownloadButton"] button', has_text="Excel").first
+    with app.page.expect_download() as info:
+        button.click()
+    download = info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+
+    filters, table = _read_table(target)
+    name = ex["employees"].filter(pl.col("employee_id") == cw)["name"][0]
+    assert filters["Rådgiver"] == name
+    assert filters["Opgørelsesdato"] == fmt_date(ex.as_of)
+    expected = caseworker_cases(ex, viewer_for_employee(ex, cw), cw, ex.as_of)
+    by_case = {r["Sag"]: r for r in table}
+    assert sorted(by_case) == sorted(expected["case_id"].to_list())
+    for r in expected.iter_rows(named=True):
+        got = by_case[r["case_id"]]
+        assert got["Forventet i år"] == pytest.approx(r["expected"], abs=0.005), r["case_id"]
+        assert got["Forbrug i år"] == pytest.approx(r["actual"], abs=0.005), r["case_id"]
+    app.assert_clean()
