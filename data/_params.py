@@ -177,9 +177,9 @@ MEAN_TENURE_YEARS = {"raadgiver": 6.0, "teamleder": 7.0, "leder": 8.0, "administ
 
 # Absence spells per employee-year: (kind, rate, min days, max days).
 ABSENCE_SPELLS = (
-    ("egen_sygdom", 3.7, 1, 4),
-    ("egen_sygdom", 0.45, 5, 14),
-    ("egen_sygdom", 0.08, 15, 75),
+    ("egen_sygdom", 3.8, 1, 4),
+    ("egen_sygdom", 0.6, 5, 14),
+    ("egen_sygdom", 0.07, 15, 75),
     ("barns_sygdom", 1.6, 1, 2),
     ("arbejdsskade", 0.02, 3, 30),
     ("andet", 0.3, 1, 5),

@@ -86,7 +86,7 @@ PRESETS = {
     "small": Preset(
         teams=(Team("modt", "Modtagelsen"), Team("famr", "Familierådgivningen")),
         population=0.1,
-        caseload=16.0,
+        caseload=19.0,
         n_admin=1,
         admin_team=None,
     ),
@@ -817,6 +817,8 @@ def _payments(ctx: _Ctx, seg: Arrays, iv_ids: pl.Series) -> tuple[pl.DataFrame, 
     arrears = rng.random(n) < np.where(institution, 0.3, np.where(family_care, 0.0, 0.12))
     posted = np.where(arrears, first + dim + uniform_int(rng, 2, 20, n), first + uniform_int(rng, 0, 5, n))
     posted = next_weekday(np.maximum(posted, seg["decided"][s] + 1))
+    new_year = posted == year_start(year_of(posted))
+    posted = next_weekday(posted + new_year)  # the finance office is closed on New Year's Day
     ci = np.flatnonzero(rng.random(n) < 0.004)
     share = np.where(rng.random(len(ci)) < 0.4, 1.0, rng.uniform(0.1, 0.6, len(ci)))
     p_seg = np.concatenate([s, s[ci]])
