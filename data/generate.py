@@ -21,6 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
+from data._params import HISTORY_START
 from data._snapshot import DEFECTS, inject_defects, snapshot
 from data._world import World, build_world
 from metrics.contract import CONTRACT_VERSION, MANIFEST_FILE, TABLE_NAMES, file_name
@@ -85,7 +86,12 @@ def _write(
     )
     if final.exists():
         shutil.rmtree(final)
-    tmp.rename(final)
+    try:
+        tmp.rename(final)
+    except OSError:
+        if not (final / MANIFEST_FILE).is_file():
+            raise
+        shutil.rmtree(tmp)  # another process wrote the same extract meanwhile
     return final
 
 
@@ -110,6 +116,11 @@ def generate_series(
         raise ValueError("count must be ≥ 1")
     if interval_days < 1:
         raise ValueError("interval_days must be ≥ 1")
+    oldest = end - timedelta(days=(count - 1) * interval_days)
+    if oldest < HISTORY_START:
+        raise ValueError(
+            f"the oldest extract ({oldest}) would be before the history starts ({HISTORY_START})"
+        )
     progress = progress or _quiet
     out_root = Path(out_root)
     progress(0.0, "Simulerer demodata")

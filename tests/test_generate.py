@@ -480,6 +480,19 @@ def test_defects_are_exactly_the_documented_rows(tmp_path: Path) -> None:
     assert {d.table for d in DEFECTS} == {k.split(".")[0] for k in found}
 
 
+def test_small_series_across_new_year_with_several_municipalities(tmp_path: Path) -> None:
+    paths = generate_series(tmp_path, end=date(2027, 1, 8), seed=4, count=3, size="small", scale=3)
+    assert [p.name for p in paths] == ["2027-01-08", "2026-12-25", "2026-12-11"]
+    for path in paths:
+        t = assert_clean(path)
+        assert t["org_units"].filter(pl.col("level") == "team").height == 6
+    newer, older = read(paths[0]), read(paths[1])
+    assert set(newer["budgets"]["year"]) - set(older["budgets"]["year"]) == {2027}
+    assert older["payments"].join(newer["payments"], on=older["payments"].columns, how="anti").height == 0
+    with pytest.raises(ValueError, match="before the history starts"):
+        generate_series(tmp_path, end=date(2021, 2, 5), count=7)
+
+
 def test_default_end_is_the_latest_friday() -> None:
     assert default_end(date(2026, 11, 23)) == date(2026, 11, 20)  # Monday
     assert default_end(date(2026, 11, 20)) == date(2026, 11, 20)  # Friday
