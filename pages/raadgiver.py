@@ -64,18 +64,21 @@ def display_frame(cases: pl.DataFrame) -> pl.DataFrame:
         pl.col("next_deadline_kind")
         .replace_strict(DEADLINE_KIND_LABELS, default=None)
         .alias("next_deadline_label"),
-        pl.when(pl.col("overdue") > 0).then(pl.lit("⚠️ Ja")).otherwise(pl.lit("Nej")).alias("overdue_flag"),
+        pl.when(pl.col("overdue") > 0).then(pl.lit("⚠ Ja")).otherwise(pl.lit("Nej")).alias("overdue_flag"),
     )
 
 
 def pick_caseworker(names: dict[str, str]) -> str | None:
     """The caseworker selectbox, bound to the URL (which holds the shown name; a name two
-    caseworkers share gets the employee id added). None for a name in the URL that isn't one."""
+    caseworkers share gets the employee id added). A link may name the employee id instead.
+    None for a value in the URL that is neither."""
     ids = list(names)
     labels = {e: (f"{n} ({e})" if list(names.values()).count(n) > 1 else n) for e, n in names.items()}
     raw = st.query_params.get(P_CASEWORKER)
-    if raw is not None and raw not in labels.values():
+    if raw is not None and raw not in labels.values() and raw not in labels:
         return None
+    if raw in labels and st.session_state.get(P_CASEWORKER) != raw:
+        st.session_state[P_CASEWORKER] = raw
     return st.selectbox(
         "Rådgiver", ids, key=P_CASEWORKER, bind="query-params", format_func=labels.__getitem__
     )
@@ -113,6 +116,7 @@ def main() -> None:
         "Rådgiverens aktive sager på datoen og sager lukket tidligere i år, der har udgifter i år. "
         "Alder i år = opgørelsesårets årstal − fødselsår."
     )
+    st.markdown(f"**Sagsbelastning** – rådgiveren mod teamet ({md_escape(load.team_name)})")
     c = st.columns(4)
     c[0].metric("Aktive sager", fmt_num(load.active_cases.value))
     c[1].metric(
@@ -120,9 +124,9 @@ def main() -> None:
         fmt_num(load.cases_per_fte.value, 1),
         help="Aktive sager med rådgiver ÷ rådgiverens årsværk (fte).",
     )
-    c[2].metric(f"Aktive sager, {md_escape(load.team_name)}", fmt_num(load.team_active_cases.value))
+    c[2].metric("Teamets aktive sager", fmt_num(load.team_active_cases.value))
     c[3].metric(
-        f"Sager pr. årsværk, {md_escape(load.team_name)}",
+        "Teamets sager pr. årsværk",
         fmt_num(load.team_cases_per_fte.value, 1),
         help="Teamets aktive sager med rådgiver ÷ summen af rådgivernes årsværk i teamet.",
     )
@@ -136,17 +140,22 @@ def main() -> None:
         filters=filters,
         selectable=True,
     )
-    t = st.columns(6)
-    t[0].metric("I alt: sager", fmt_num(totals.cases), help=f"Heraf aktive: {fmt_num(totals.active_cases)}")
-    t[1].metric("Månedlig udgift nu", fmt_dkk(totals.monthly_cost_now))
-    t[2].metric("Forbrug i år", fmt_dkk(totals.actual))
-    t[3].metric("Disponeret", fmt_dkk(totals.committed))
-    t[4].metric("Forventet i år", fmt_dkk(totals.expected))
-    t[5].metric(
-        "Overskredne frister",
-        ("⚠️ " if totals.overdue else "") + fmt_num(totals.overdue),
-        help=f"Fordelt på {fmt_num(totals.cases_with_overdue)} sager.",
+    st.markdown(
+        f"**I alt** – {fmt_num(totals.cases)} sager, heraf {fmt_num(totals.active_cases)} aktive "
+        f"og {fmt_num(totals.active_interventions)} aktive indsatser"
     )
+    t = st.columns(3)
+    t[0].metric("Månedlig udgift nu", fmt_dkk(totals.monthly_cost_now))
+    t[1].metric("Forbrug i år", fmt_dkk(totals.actual))
+    t[2].metric("Disponeret", fmt_dkk(totals.committed))
+    t = st.columns(3)
+    t[0].metric("Forventet i år", fmt_dkk(totals.expected))
+    t[1].metric(
+        "Overskredne frister",
+        ("⚠ " if totals.overdue else "") + fmt_num(totals.overdue),
+        help="Frister, hvor fristdagen er passeret, og som ikke var afsluttet på datoen.",
+    )
+    t[2].metric("Sager med overskredne frister", fmt_num(totals.cases_with_overdue))
 
     if selected is not None:
         case_link(str(selected["case_id"]))

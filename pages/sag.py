@@ -28,11 +28,11 @@ NO_ACCESS = "Sagen findes ikke eller du har ikke adgang."
 MAX_OPTIONS = 2000
 
 CATEGORY_LABELS = {"anbringelse": "Anbringelse", "forebyggende": "Forebyggende", "andet": "Andet"}
-STATUS_ICONS = {
-    "met_on_time": "✅ Overholdt",
-    "met_late": "🕓 Afsluttet for sent",
-    "open": "⏳ Åben",
-    "overdue": "⚠️ Overskredet",
+STATUS_ICONS = {  # symbols the default fonts have: the word carries the meaning, not a colour
+    "met_on_time": "✓ Overholdt",
+    "met_late": "! Afsluttet for sent",
+    "open": "○ Åben",
+    "overdue": "⚠ Overskredet",
 }
 
 INTERVENTION_COLUMNS: dict[str, ColumnSpec] = {
@@ -111,19 +111,18 @@ def pick_case(ctx: PageContext) -> str | None:
 
 def facts(d: CaseDetail) -> None:
     f = d.facts
-    c = st.columns(6)
-    c[0].metric("Barn (pseudonym)", md_escape(f.child_id))
-    c[1].metric("Fødselsår", str(f.birth_year), help="Alder i år = opgørelsesårets årstal − fødselsår.")
-    c[2].metric("Alder i år", str(f.age))
-    c[3].metric("Enhed", md_escape(f.unit_name))
-    c[4].metric("Rådgiver", md_escape(f.caseworker_name or "Ingen"))
-    c[5].metric(
-        "Oprettet",
-        fmt_date(f.opened_on),
-        delta=f"Lukket {fmt_date(f.closed_on)}" if f.closed_on else "Aktiv",
-        delta_color="off",
-        delta_arrow="off",
-    )
+    status = f"Lukket {fmt_date(f.closed_on)}" if f.closed_on else "Aktiv"
+    items = {
+        "Barn (pseudonym)": md_escape(f.child_id),
+        "Fødselsår": str(f.birth_year),
+        "Alder i år": str(f.age),
+        "Enhed": md_escape(f.unit_name),
+        "Rådgiver": md_escape(f.caseworker_name or "ingen"),
+        "Oprettet": fmt_date(f.opened_on),
+        "Status": status,
+    }
+    st.markdown(" · ".join(f"**{k}:** {v}" for k, v in items.items()))
+    st.caption("Alder i år = opgørelsesårets årstal − fødselsår.")
 
 
 def totals(d: CaseDetail) -> None:
@@ -142,12 +141,23 @@ def totals(d: CaseDetail) -> None:
     )
 
 
+def _template(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """A layered chart's spec without data: Altair names a placeholder dataset in every layer,
+    which would hide the data passed to st.vega_lite_chart; without it the layers inherit it."""
+    spec = chart.to_dict()
+    spec.pop("datasets", None)
+    for layer in spec.get("layer", []):
+        layer.pop("data", None)
+    return spec
+
+
 # Building and validating an Altair chart costs ~100 ms, which a rerun should not pay for a
 # constant spec: the charts are Vega-Lite templates, cached (st.cache_data survives the page
 # file being re-executed on every run; functools.cache would not), and the data comes per run.
 @st.cache_data(show_spinner=False)
 def _timeline_spec() -> dict[str, Any]:
-    y = alt.Y("kind_name:N", title=None, sort=alt.EncodingSortField("start_on", op="min"))
+    # one row per intervention (a renewal of the same kind overlaps its predecessor)
+    y = alt.Y("row_label:N", title=None, sort=alt.EncodingSortField("start_on", op="min"))
     base = alt.Chart()
     bars = base.mark_bar(cornerRadius=3, height={"band": 0.6}).encode(
         x=alt.X("start_on:T", title=None, axis=alt.Axis(format="%b %Y")),
@@ -176,7 +186,7 @@ def _timeline_spec() -> dict[str, Any]:
     today = base.mark_rule(strokeDash=[4, 3], color="gray").encode(
         x="as_of:T", tooltip=[alt.Tooltip("as_of:T", title="Opgørelsesdato", format="%d. %b %Y")]
     )
-    return danish(alt.layer(bars, open_ends, today)).to_dict()
+    return _template(danish(alt.layer(bars, open_ends, today)))
 
 
 @st.cache_data(show_spinner=False)
@@ -209,7 +219,7 @@ def _monthly_spec() -> dict[str, Any]:
         )
     )
     chart = danish(alt.layer(bars, line).properties(height=260))
-    return chart.configure_legend(orient="top", title=None).to_dict()
+    return _template(chart.configure_legend(orient="top", title=None))
 
 
 def timeline_frame(d: CaseDetail, ctx: PageContext) -> pl.DataFrame:
@@ -226,12 +236,14 @@ def timeline_frame(d: CaseDetail, ctx: PageContext) -> pl.DataFrame:
         .otherwise(pl.lit("Nej"))
         .alias("open_text"),
         pl.lit(ctx.as_of).alias("as_of"),
+        (pl.col("kind_name") + pl.lit(" · ") + pl.col("intervention_id")).alias("row_label"),
     )
 
 
 def timeline(d: CaseDetail, frame: pl.DataFrame) -> None:
     spec = _timeline_spec()  # a fresh copy per call
-    spec["height"] = max(80, 44 * d.interventions["kind_name"].n_unique())
+    # the height holds the legend and the axis too (autosize "fit")
+    spec["height"] = 110 + 36 * d.interventions.height
     st.vega_lite_chart(frame, spec, width="stretch")
 
 

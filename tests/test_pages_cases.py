@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from metrics.access import Viewer, viewer_for_employee
 from metrics.casework import (
     case_detail,
+    caseload,
     cases_visible,
     caseworker_cases,
     caseworker_totals,
@@ -101,17 +102,24 @@ def check_caseworker_page(at: AppTest, ex: Extract, caseworker: str) -> None:
         None if d is None else d.isoformat() for d in cases["next_deadline_due"].to_list()
     ]
     # overdue is flagged in words, not by colour alone
-    assert grid["overdue_flag"].to_list() == ["⚠️ Ja" if n else "Nej" for n in cases["overdue"].to_list()]
+    assert grid["overdue_flag"].to_list() == ["⚠ Ja" if n else "Nej" for n in cases["overdue"].to_list()]
 
     t = caseworker_totals(cases)
     shown = metrics_shown(at)
-    assert shown["I alt: sager"] == fmt_num(t.cases)
+    (line,) = [m.value for m in at.markdown if m.value.startswith("**I alt**")]
+    assert f"{fmt_num(t.cases)} sager, heraf {fmt_num(t.active_cases)} aktive" in line
+    assert shown["Overskredne frister"].endswith(fmt_num(t.overdue))
+    assert shown["Overskredne frister"].startswith("⚠") == (t.overdue > 0)
     assert shown["Månedlig udgift nu"] == fmt_dkk(t.monthly_cost_now)
     assert shown["Forbrug i år"] == fmt_dkk(t.actual)
     assert shown["Disponeret"] == fmt_dkk(t.committed)
     assert shown["Forventet i år"] == fmt_dkk(t.expected)
     # the totals are sums of the rows shown
     assert t.expected == pytest.approx(float(grid["expected"].sum()))
+    load = caseload(ex, viewer, caseworker, ex.as_of)
+    assert shown["Sager pr. årsværk"] == fmt_num(load.cases_per_fte.value, 1)
+    assert shown["Teamets sager pr. årsværk"] == fmt_num(load.team_cases_per_fte.value, 1)
+    assert shown["Teamets aktive sager"] == fmt_num(load.team_active_cases.value)
 
     # every case can be opened without the grid: the "Gå til sag" link carries the case id
     goto = at.selectbox(key="raadgiver_gaa_til")
@@ -139,6 +147,9 @@ def test_raadgiver_url_round_trip(env: Path, small_extract: Extract) -> None:
     last = caseworkers_visible(small_extract, viewer, small_extract.as_of)["employee_id"].to_list()[-1]
     check_caseworker_page(at, small_extract, last)
     assert at.query_params["raadgiver"] == options[-1]
+    # a link may name the employee id instead of the name shown
+    by_id = open_page("pages/raadgiver.py", {"raadgiver": last})
+    check_caseworker_page(by_id, small_extract, last)
 
 
 def test_raadgiver_bad_caseworker_in_url(env: Path) -> None:
@@ -184,8 +195,9 @@ def test_sag_page_shows_metrics_figures(env: Path, small_extract: Extract) -> No
     assert shown["Forbrug i år"] == fmt_dkk(d.economy.actual)
     assert shown["Disponeret resten af året"] == fmt_dkk(d.economy.committed)
     assert shown["Udbetalt siden sagen blev oprettet"] == fmt_dkk(d.total_since_opened)
-    assert shown["Alder i år"] == str(d.facts.age)
-    assert shown["Rådgiver"] == md_escape(d.facts.caseworker_name or "Ingen")
+    (line,) = [m.value for m in at.markdown if m.value.startswith("**Barn (pseudonym):**")]
+    assert f"**Alder i år:** {d.facts.age}" in line
+    assert f"**Rådgiver:** {md_escape(d.facts.caseworker_name or 'ingen')}" in line
 
     tables = grids(at)
     pay = tables[f"Betalinger – sag {case_id}"]
@@ -198,6 +210,8 @@ def test_sag_page_shows_metrics_figures(env: Path, small_extract: Extract) -> No
     assert ivs["monthly_cost"].to_list() == pytest.approx(d.interventions["monthly_cost"].to_list())
 
     (timeline_spec, timeline), (monthly_spec, monthly) = charts(at)
+    # every layer draws the data sent with the chart (no placeholder dataset of its own)
+    assert all("data" not in layer for spec in (timeline_spec, monthly_spec) for layer in spec["layer"])
     # open ends run to the chart's right edge and are labelled as running
     open_rows = timeline.filter(pl.col("open_ended"))
     assert open_rows.height >= 1
@@ -238,4 +252,4 @@ def test_raadgiver_cannot_open_anothers_case_by_url(env: Path, small_extract: Ex
     assert not own.error and own.selectbox(key="sag").value == mine[0]
     assert own.selectbox(key="sag").options == mine
     name = ex["employees"].filter(pl.col("employee_id") == me)["name"][0]
-    assert metrics_shown(own)["Rådgiver"] == md_escape(name)
+    assert any(f"**Rådgiver:** {md_escape(name)}" in m.value for m in own.markdown)
