@@ -13,9 +13,8 @@ WARMUP_START = date(2008, 1, 1)  # cases opened before 2021 still running in 202
 
 # New cases per year by type: investigation only, preventive measures, placement.
 CASE_RATE = {"inv": 300.0, "prev": 440.0, "plac": 44.0}
-# Intake multipliers by calendar year (the Gladsaxe story, moved to 2021-2026: more and costlier
-# placements up to 2022, then a shift to family care and early preventive support). Years outside
-# the table use the nearest year in it.
+# Intake multipliers by calendar year: the Gladsaxe story moved to the 2020s, with more and costlier
+# placements in 2020-2022, then a shift to family care and early preventive support (see year_mult).
 PLAC_YEAR_MULT = {2018: 0.95, 2019: 1.0, 2020: 1.1, 2021: 1.25, 2022: 1.2, 2023: 0.95, 2024: 0.95, 2025: 1.05}
 PREV_YEAR_MULT = {2022: 1.0, 2023: 1.02, 2024: 1.05}
 NOTIFIED_ONLY_RATE = 170.0  # children notified without a case being opened
@@ -53,97 +52,32 @@ def _p32(n: int) -> str:
     return f"Barnets lov § 32, stk. 1, nr. {n}"
 
 
+_PREV = "forebyggende"
 KINDS: tuple[Kind, ...] = (
     Kind("plejefamilie", "Plejefamilie", "anbringelse", "5.28.22", _P43),
     Kind("netvaerksplejefamilie", "Netværksplejefamilie", "anbringelse", "5.28.22", _P43),
     Kind("opholdssted", "Opholdssted", "anbringelse", "5.28.20", _P43, provider_group="opholdssted"),
-    Kind(
-        "doegninstitution",
-        "Døgninstitution (børne- og ungehjem)",
-        "anbringelse",
-        "5.28.23",
-        _P43,
-        provider_group="doegninstitution",
-    ),
+    Kind("doegninstitution", "Døgninstitution (børne- og ungehjem)", "anbringelse", "5.28.23", _P43,
+         provider_group="doegninstitution"),
     Kind("sikret", "Sikret døgninstitution", "anbringelse", "5.28.24", _P43, provider_group="sikret"),
-    Kind(
-        "dagtilbud",
-        "Ophold i dagtilbud, fritidshjem el.lign.",
-        "forebyggende",
-        "5.28.21",
-        _p32(1),
-        0.06,
-        0.15,
-        10.0,
-    ),
-    Kind(
-        "praktisk_stoette",
-        "Praktisk, pædagogisk støtte i hjemmet",
-        "forebyggende",
-        "5.28.21",
-        _p32(2),
-        0.12,
-        0.20,
-        8.0,
-        "forebyggende",
-    ),
-    Kind(
-        "kontaktperson",
-        "Fast kontaktperson",
-        "forebyggende",
-        "5.28.21",
-        _p32(3),
-        0.25,
-        0.10,
-        9.0,
-        "forebyggende",
-    ),
-    Kind("praktik", "Praktiktilbud med godtgørelse", "forebyggende", "5.28.21", _p32(4), 0.03, 0.0, 6.0),
-    Kind(
-        "familiebehandling",
-        "Familiebehandling",
-        "forebyggende",
-        "5.28.21",
-        _p32(5),
-        0.32,
-        0.05,
-        7.0,
-        "forebyggende",
-    ),
-    Kind(
-        "doegnophold_familie",
-        "Døgnophold for hele familien",
-        "forebyggende",
-        "5.28.21",
-        _p32(6),
-        0.02,
-        0.0,
-        2.5,
-    ),
-    Kind(
-        "aflastning",
-        "Aflastning (støtteophold)",
-        "forebyggende",
-        "5.28.21",
-        _p32(7),
-        0.10,
-        0.40,
-        11.0,
-        "forebyggende",
-    ),
-    Kind(
-        "anden_hjaelp",
-        "Anden hjælp (rådgivning, behandling)",
-        "forebyggende",
-        "5.28.21",
-        _p32(8),
-        0.10,
-        0.10,
-        6.0,
-        "forebyggende",
-    ),
-    Kind("udredning", "Ekstern udredning", "andet", "5.28.21", None, provider_group="forebyggende"),
-)
+    Kind("dagtilbud", "Ophold i dagtilbud, fritidshjem el.lign.", _PREV, "5.28.21", _p32(1),
+         weight=0.06, weight_handicap=0.15, median_months=10.0),
+    Kind("praktisk_stoette", "Praktisk, pædagogisk støtte i hjemmet", _PREV, "5.28.21", _p32(2),
+         weight=0.12, weight_handicap=0.20, median_months=8.0, provider_group=_PREV),
+    Kind("kontaktperson", "Fast kontaktperson", _PREV, "5.28.21", _p32(3),
+         weight=0.25, weight_handicap=0.10, median_months=9.0, provider_group=_PREV),
+    Kind("praktik", "Praktiktilbud med godtgørelse", _PREV, "5.28.21", _p32(4),
+         weight=0.03, median_months=6.0),
+    Kind("familiebehandling", "Familiebehandling", _PREV, "5.28.21", _p32(5),
+         weight=0.32, weight_handicap=0.05, median_months=7.0, provider_group=_PREV),
+    Kind("doegnophold_familie", "Døgnophold for hele familien", _PREV, "5.28.21", _p32(6),
+         weight=0.02, median_months=2.5),
+    Kind("aflastning", "Aflastning (støtteophold)", _PREV, "5.28.21", _p32(7),
+         weight=0.10, weight_handicap=0.40, median_months=11.0, provider_group=_PREV),
+    Kind("anden_hjaelp", "Anden hjælp (rådgivning, behandling)", _PREV, "5.28.21", _p32(8),
+         weight=0.10, weight_handicap=0.10, median_months=6.0, provider_group=_PREV),
+    Kind("udredning", "Ekstern udredning", "andet", "5.28.21", None, provider_group=_PREV),
+)  # fmt: skip
 KIND_INDEX = {k.kind_id: i for i, k in enumerate(KINDS)}
 PLACEMENT_KINDS = ("plejefamilie", "netvaerksplejefamilie", "opholdssted", "doegninstitution", "sikret")
 # First placement's kind by the year it starts (up to and including the key year).
@@ -192,6 +126,7 @@ SURVEY_MONTH_DAY = (9, 30)  # satisfaction surveys close on 30 September
 
 
 def year_mult(table: dict[int, float], year: int) -> float:
+    """The value for the latest year in the table on or before `year` (the first one before it)."""
     years = sorted(table)
     if year <= years[0]:
         return table[years[0]]
