@@ -177,6 +177,7 @@ def _demo_viewer(ex: Extract) -> Viewer | None:
         "Vis som",
         ids,
         key=P_VIEW_AS,
+        persist_state="session",  # keep the chosen persona across page switches
         format_func=label.__getitem__,
         help="Kun i demo med syntetiske data: se dashboardet, som en valgt medarbejder ser det.",
     )
