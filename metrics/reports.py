@@ -259,35 +259,6 @@ NOTIFICATION_MONTH_SCHEMA = {
 }
 
 
-def _eval_days(as_of: date) -> pl.DataFrame:
-    """The evaluation days of the monthly figures: d_m (each month's last day, as_of for M),
-    the month's first instant and T_m = d_m + 1 day 00:00."""
-    days = trend_dates(as_of)
-    return pl.DataFrame(
-        {
-            "as_of": days,
-            "_first": [datetime(d.year, d.month, 1) for d in days],
-            "_T": [cutoff(d) for d in days],
-        },
-        schema={"as_of": pl.Date(), "_first": pl.Datetime("us"), "_T": pl.Datetime("us")},
-    )
-
-
-def _assessed_before_t() -> pl.Expr:
-    return pl.col("assessed_at").is_not_null() & (pl.col("assessed_at") < pl.col("_T"))
-
-
-def _eligible_24h_t() -> pl.Expr:
-    """kpis.eligible_24h with T per row (column _T): received in the year before T, except
-    unassessed ones whose 24 hours have not run out at T."""
-    not_yet_due = ~_assessed_before_t() & (pl.col("_T") - pl.col("received_at") < HOURS_24)
-    return (pl.col("received_at") < pl.col("_T")) & ~not_yet_due
-
-
-def _on_time_24h_t() -> pl.Expr:
-    return _assessed_before_t() & ((pl.col("assessed_at") - pl.col("received_at")) <= HOURS_24)
-
-
 def notifications_monthly(ex: Extract, scope: Scope, as_of: date) -> pl.DataFrame:
     """One row per month m of the year up to M, evaluated at d_m = the month's last day
     (as_of itself for M), with T_m = d_m + 1 day 00:00:
@@ -300,43 +271,51 @@ def notifications_monthly(ex: Extract, scope: Scope, as_of: date) -> pl.DataFram
     - ytd_pct_24h = the KPI underretninger_24t_pct itself at d_m (year to date), the
       scorecard trend.
     """
+    days = trend_dates(as_of)
+    cuts = pl.Series("T", [cutoff(d) for d in days], dtype=pl.Datetime("us"))
+    never = len(days)
     year_from = datetime.combine(year_start(as_of), datetime.min.time())
-    notes = (
-        scoped(ex, "notifications", scope)
-        .filter((pl.col("received_at") >= year_from) & (pl.col("received_at") < cutoff(as_of)))
-        .select("received_at", "assessed_at")
+    notes = scoped(ex, "notifications", scope).filter(
+        (pl.col("received_at") >= year_from) & (pl.col("received_at") < cutoff(as_of))
     )
-    # Every notification of the year against every month end it is known at.
-    grid = (
-        notes.join(_eval_days(as_of), how="cross")
-        .filter(pl.col("received_at") < pl.col("_T"))
-        .with_columns(
-            (pl.col("received_at") >= pl.col("_first")).alias("_in_month"),
-            _eligible_24h_t().alias("_elig"),
-        )
-        .with_columns((pl.col("_elig") & _on_time_24h_t()).alias("_on"))
-        .group_by("as_of")
-        .agg(
-            pl.col("_in_month").sum().alias("received"),
-            (pl.col("_in_month") & pl.col("_elig")).sum().alias("eligible"),
-            (pl.col("_in_month") & pl.col("_on")).sum().alias("on_time"),
-            pl.col("_elig").sum().alias("_ytd_elig"),
-            pl.col("_on").sum().alias("_ytd_on"),
-        )
+    received, assessed = notes["received_at"], notes["assessed_at"]
+    # Both conditions of the rule only ever turn true as T grows, so each notification has a
+    # first month end from which it is eligible (assessed before T, or 24 hours passed by T)
+    # and, when assessed within 24 hours, one from which it is on time (assessed before T).
+    k_received = cuts.search_sorted(received, side="right")  # first k with received < T_k
+    k_assessed = cuts.search_sorted(assessed.fill_null(datetime.max), side="right")  # assessed < T_k
+    k_due = cuts.search_sorted(received + HOURS_24, side="left")  # received + 24 h <= T_k
+    within = assessed.is_not_null() & ((assessed - received) <= HOURS_24)
+    k = pl.DataFrame(
+        {"k_received": k_received, "k_assessed": k_assessed, "k_due": k_due, "within": within}
+    ).select(
+        pl.col("k_received").cast(pl.Int64),
+        pl.min_horizontal("k_assessed", "k_due").cast(pl.Int64).alias("k_eligible"),
+        pl.when("within").then(pl.col("k_assessed")).otherwise(never).cast(pl.Int64).alias("k_on_time"),
     )
+    in_month = k.group_by("k_received").agg(
+        pl.len().alias("received"),
+        (pl.col("k_eligible") <= pl.col("k_received")).sum().alias("eligible"),
+        (pl.col("k_on_time") <= pl.col("k_received")).sum().alias("on_time"),
+    )
+    first_eligible = k.group_by("k_eligible").agg(pl.len().alias("_e"))
+    first_on_time = k.group_by("k_on_time").agg(pl.len().alias("_o"))
     pct = lambda num, den: pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den) * 100)  # noqa: E731
     out = (
-        _eval_days(as_of)
-        .select("as_of")
-        .join(grid, on="as_of", how="left")
+        pl.DataFrame({"k": list(range(never)), "as_of": days}, schema={"k": pl.Int64, "as_of": pl.Date})
+        .join(in_month, left_on="k", right_on="k_received", how="left")
+        .join(first_eligible, left_on="k", right_on="k_eligible", how="left")
+        .join(first_on_time, left_on="k", right_on="k_on_time", how="left")
+        .sort("k")
+        .with_columns(pl.col("received", "eligible", "on_time", "_e", "_o").fill_null(0))
         .with_columns(
-            pl.col("received", "eligible", "on_time", "_ytd_elig", "_ytd_on").fill_null(0),
+            pl.col("_e").cum_sum().alias("_ytd_e"),
+            pl.col("_o").cum_sum().alias("_ytd_o"),
             pl.col("as_of").dt.month_start().alias("month"),
         )
         .with_columns(
-            pct("on_time", "eligible").alias("pct_24h"), pct("_ytd_on", "_ytd_elig").alias("ytd_pct_24h")
+            pct("on_time", "eligible").alias("pct_24h"), pct("_ytd_o", "_ytd_e").alias("ytd_pct_24h")
         )
-        .sort("as_of")
     )
     return out.select(pl.col(c).cast(t) for c, t in NOTIFICATION_MONTH_SCHEMA.items())
 
@@ -426,6 +405,7 @@ SICK_MONTH_SCHEMA = {
     "sick": pl.Float64(),
     "scheduled": pl.Float64(),
     "pct": pl.Float64(),
+    "ytd_pct": pl.Float64(),
 }
 
 
@@ -438,7 +418,10 @@ def _sick_by_month(employees: pl.DataFrame, absences: pl.DataFrame, as_of: date)
         {"as_of": days, "_mlo": [date(d.year, d.month, 1) for d in days]},
         schema={"as_of": pl.Date(), "_mlo": pl.Date()},
     )
-    emp = employees.select("employee_id", "fte", "_g", "employed_from", "employed_to")
+    emp = employees.select("employee_id", "fte", "_g", "employed_from", "employed_to").filter(
+        (pl.col("employed_from") <= as_of)
+        & (pl.col("employed_to").is_null() | (pl.col("employed_to") >= year_start(as_of)))
+    )
 
     def fte_days(frame: pl.DataFrame, lo: list[pl.Expr], hi: list[pl.Expr], name: str) -> pl.DataFrame:
         return (
@@ -466,6 +449,8 @@ def _sick_by_month(employees: pl.DataFrame, absences: pl.DataFrame, as_of: date)
         )
         .group_by("employee_id", "_run")
         .agg(pl.col("start_on").min(), pl.col("end_on").max())
+        # only runs that touch the months counted
+        .filter((pl.col("end_on") >= year_start(as_of)) & (pl.col("start_on") <= as_of))
         .join(emp, on="employee_id", how="inner")
     )
     sick = fte_days(
@@ -484,8 +469,9 @@ def sick_leave_monthly(ex: Extract, scope: Scope, as_of: date) -> pl.DataFrame:
 
     For a group and month: sick and scheduled are kpis.md's sygefravaer_pct numerator
     and denominator over the weekdays of month m up to d_m only (so the months add up to
-    the year-to-date KPI); pct = sick ÷ scheduled × 100 (null when nobody was scheduled).
-    Never an average of units or months: the total is recomputed from the sums.
+    the year-to-date KPI); pct = sick ÷ scheduled × 100 (null when nobody was scheduled);
+    ytd_pct = Σ sick ÷ Σ scheduled over months 1..m = kpis.md sygefravaer_pct at d_m (the
+    trend). Never an average of units or months: the total is recomputed from the sums.
     """
     check_scope(ex, scope)
     if scope.unit_id is None:
@@ -500,30 +486,35 @@ def sick_leave_monthly(ex: Extract, scope: Scope, as_of: date) -> pl.DataFrame:
     kids = sorted(tree.children.get(scope.unit_id, ()), key=tree.label)
     has_direct = emp.filter(pl.col("_g") == scope.unit_id).height > 0
     order = [scope.unit_id] + kids + ([scope.unit_id] if kids and has_direct else [])
-    frames = []
+    total_key = "\u0000total"  # not a unit_id: the whole scope
+    rows = pl.concat([total.with_columns(pl.lit(total_key).alias("_g")), per_group], how="diagonal_relaxed")
+    names = [tree.label(order[0])] + [
+        f"{tree.label(g)} (direkte)" if g == scope.unit_id else tree.label(g) for g in order[1:]
+    ]
+    groups = pl.DataFrame(
+        {
+            "_g": [total_key, *order[1:]],
+            "unit_id": order,
+            "unit_name": names,
+            "is_total": [True] + [False] * (len(order) - 1),
+            "_rank": list(range(len(order))),
+        }
+    )
     days = pl.DataFrame({"as_of": trend_dates(as_of)}, schema={"as_of": pl.Date()})
-    for i, g in enumerate(order):
-        is_total = i == 0
-        if is_total:
-            rows, name = total, tree.label(g)
-        else:
-            rows = per_group.filter(pl.col("_g") == g).drop("_g")
-            name = f"{tree.label(g)} (direkte)" if g == scope.unit_id else tree.label(g)
-        frames.append(
-            days.join(rows, on="as_of", how="left").with_columns(
-                pl.lit(g).alias("unit_id"),
-                pl.lit(name).alias("unit_name"),
-                pl.lit(is_total).alias("is_total"),
-            )
-        )
     out = (
-        pl.concat(frames, how="diagonal_relaxed")
+        groups.join(days, how="cross")
+        .join(rows, on=["_g", "as_of"], how="left")
+        .sort("_rank", "as_of")
         .with_columns(
             pl.col("sick", "scheduled").fill_null(0.0),
             pl.col("as_of").dt.month_start().alias("month"),
         )
         .with_columns(
-            pl.when(pl.col("scheduled") > 0).then(pl.col("sick") / pl.col("scheduled") * 100).alias("pct")
+            pl.when(pl.col("scheduled") > 0).then(pl.col("sick") / pl.col("scheduled") * 100).alias("pct"),
+            # The months add up to the year to date, so this is the KPI at each month end.
+            pl.when(pl.col("scheduled").cum_sum().over("_rank") > 0)
+            .then(pl.col("sick").cum_sum().over("_rank") / pl.col("scheduled").cum_sum().over("_rank") * 100)
+            .alias("ytd_pct"),
         )
     )
     return out.select(pl.col(c).cast(t) for c, t in SICK_MONTH_SCHEMA.items())

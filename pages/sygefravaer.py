@@ -65,57 +65,55 @@ tooltip = [
     alt.Tooltip("sick:Q", title="Sygedage (årsværk)", format=",.1f"),
     alt.Tooltip("scheduled:Q", title="Arbejdsdage (årsværk)", format=",.1f"),
 ]
-left, right = st.columns([3, 2], gap="medium")
+left, right = st.columns([2, 3], gap="medium")
 with left:
-    lines = (
-        alt.Chart(monthly, title="Sygefravær pr. måned, %")
-        .mark_line(point=True)
+    # The whole unit: each month on its own (bars) and the year to date (line), against the target.
+    whole = alt.Chart(monthly, title="Hele enheden pr. måned og år til dato, %").transform_filter(
+        "datum.is_total"
+    )
+    month_bars = whole.mark_bar(color="#a5d8ff").encode(x=x, y=alt.Y("pct:Q", title="%"), tooltip=tooltip)
+    ytd_line = whole.mark_line(point=True, color=LINE).encode(
+        x=x,
+        y="ytd_pct:Q",
+        tooltip=[
+            alt.Tooltip("as_of:T", title="Opgjort", format="%d. %b %Y"),
+            alt.Tooltip("ytd_pct:Q", title="Sygefravær år til dato, %", format=",.1f"),
+        ],
+    )
+    st.altair_chart(
+        danish(alt.layer(month_bars, ytd_line, *target_rule()).properties(height=320)), width="stretch"
+    )
+    st.caption(
+        "Søjler: månedens sygefravær. Linje: år til dato ved hver månedsudgang (nøgletallet). Stiplet: målet."
+    )
+with right:
+    # Red above the target, green below it (the colour scale is centred on the target).
+    colour = alt.Scale(scheme="redyellowgreen", reverse=True)
+    if target is not None:
+        colour = alt.Scale(scheme="redyellowgreen", reverse=True, domainMid=target.value)
+    heat = (
+        alt.Chart(monthly, title="Sygefravær pr. enhed og måned, %")
+        .mark_rect()
         .encode(
-            x=x,
-            y=alt.Y("pct:Q", title="%"),
-            color=alt.Color("unit_name:N", title=None, legend=alt.Legend(orient="bottom", columns=2)),
-            strokeWidth=alt.condition("datum.is_total", alt.value(3.5), alt.value(1.5)),
+            x=alt.X("month(month):O", title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("unit_name:N", title=None, sort=None, axis=alt.Axis(labelLimit=220)),
+            color=alt.Color("pct:Q", title="%", scale=colour),
             tooltip=tooltip,
         )
     )
-    st.altair_chart(danish(alt.layer(lines, *target_rule()).properties(height=300)), width="stretch")
+    labels = heat.mark_text(fontSize=11).encode(
+        text=alt.Text("pct:Q", format=",.1f"), color=alt.value("black")
+    )
+    st.altair_chart(danish(alt.layer(heat, labels).properties(height=alt.Step(30))), width="stretch")
     st.caption(
-        "Hver måned for sig: sygedage ÷ planlagte arbejdsdage i måneden. Den tykke linje er hele enheden."
+        "Hver måned for sig: sygedage ÷ planlagte arbejdsdage i måneden. Første række er hele enheden."
     )
-with right:
-    trend = registry.trend(ctx.ex, "sygefravaer_pct", ctx.scope, ctx.as_of)
-    trend_line = (
-        alt.Chart(trend, title="Udvikling år til dato, %")
-        .mark_line(point=True, color=LINE)
-        .encode(
-            x=x,
-            y=alt.Y("value:Q", title="%"),
-            tooltip=[
-                alt.Tooltip("as_of:T", title="Opgjort", format="%d. %b %Y"),
-                alt.Tooltip("value:Q", title="Sygefravær år til dato, %", format=",.1f"),
-            ],
-        )
-    )
-    st.altair_chart(danish(alt.layer(trend_line, *target_rule()).properties(height=300)), width="stretch")
-    st.caption("Nøgletallet opgjort ved hver månedsudgang fra 1. januar.")
 
-heat = (
-    alt.Chart(monthly, title="Sygefravær pr. enhed og måned, %")
-    .mark_rect()
-    .encode(
-        x=alt.X("month(month):O", title=None, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("unit_name:N", title=None, sort=None, axis=alt.Axis(labelLimit=260)),
-        color=alt.Color("pct:Q", title="%", scale=alt.Scale(scheme="orangered")),
-        tooltip=tooltip,
-    )
-)
-labels = heat.mark_text(fontSize=11).encode(text=alt.Text("pct:Q", format=",.1f"), color=alt.value("black"))
-st.altair_chart(danish(alt.layer(heat, labels).properties(height=alt.Step(28))), width="stretch")
 show_table(
     monthly,
     {
         "unit_name": ColumnSpec("Enhed"),
-        "month": ColumnSpec("Måned", "date"),
+        "month": ColumnSpec("Måned", "month"),
         "pct": ColumnSpec("Sygefravær", "pct"),
         "sick": ColumnSpec("Sygedage (årsværk)", "num"),
         "scheduled": ColumnSpec("Arbejdsdage (årsværk)", "num"),

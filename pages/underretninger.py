@@ -91,7 +91,7 @@ with right:
 show_table(
     monthly,
     {
-        "month": ColumnSpec("Måned", "date"),
+        "month": ColumnSpec("Måned", "month"),
         "received": ColumnSpec("Modtaget", "int"),
         "eligible": ColumnSpec("Tæller med i 24-timersmålingen", "int"),
         "on_time": ColumnSpec("Vurderet inden for 24 timer", "int"),

@@ -91,6 +91,18 @@ def test_excel_formats_follow_decimals() -> None:
     assert excel_format(ColumnSpec("x", "pct", decimals=0)) == '0 "%"'
     assert excel_format(ColumnSpec("x", "num")) == "#,##0.0"
     assert excel_format(ColumnSpec("x")) is None
+    assert excel_format(ColumnSpec("x", "month")) == "[$-406]mmm yyyy"
+
+
+def test_month_column_is_a_date_in_excel_and_iso_in_csv() -> None:
+    df = pl.DataFrame({"m": [date(2024, 3, 1)]})
+    ws = openpyxl.load_workbook(io.BytesIO(to_xlsx(df, {"m": ColumnSpec("Måned", "month")}, "T", {}))).active
+    # no filters: title, empty row, header on row 3
+    assert ws["A3"].value == "Måned"
+    assert ws["A4"].value == datetime(2024, 3, 1) and ws["A4"].number_format == "[$-406]mmm yyyy"
+    assert (
+        to_csv(df, {"m": ColumnSpec("Måned", "month")}).decode("utf-8-sig").split("\r\n")[1] == "2024-03-01"
+    )
 
 
 def test_missing_column_is_an_error() -> None:

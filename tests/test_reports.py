@@ -330,6 +330,19 @@ def test_sick_leave_months_add_up_to_the_kpi(ex: Extract) -> None:
     assert kpis.sygefravaer_pct(ex, K, AS_OF).value == pytest.approx(33 / 190 * 100)
 
 
+def test_sick_leave_year_to_date_is_the_kpi_trend(ex: Extract) -> None:
+    s = reports.sick_leave_monthly(ex, K, AS_OF)
+    total = s.filter(pl.col("is_total"))
+    # Jan 10 / 34,5; after Feb 10 / 66; ...; June 33 / 190
+    assert total["ytd_pct"][0] == pytest.approx(10 / 34.5 * 100)
+    assert total["ytd_pct"][1] == pytest.approx(10 / 66 * 100)
+    assert total["ytd_pct"][5] == pytest.approx(33 / 190 * 100)
+    for unit_id in ("K", "A", "B"):
+        rows = s.filter((pl.col("unit_id") == unit_id) & ~pl.col("unit_name").str.ends_with("(direkte)"))
+        trend = registry.trend(ex, "sygefravaer_pct", Scope.unit(unit_id), AS_OF)
+        assert rows["ytd_pct"].to_list() == pytest.approx(trend["value"].to_list(), nan_ok=True)
+
+
 def test_sick_leave_of_a_team_has_only_the_total(ex: Extract) -> None:
     s = reports.sick_leave_monthly(ex, A, AS_OF)
     assert s["unit_id"].unique().to_list() == ["A"] and s["is_total"].all()

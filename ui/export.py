@@ -15,7 +15,7 @@ from typing import Literal
 import polars as pl
 import xlsxwriter
 
-Kind = Literal["text", "dkk", "pct", "int", "num", "date", "datetime"]
+Kind = Literal["text", "dkk", "pct", "int", "num", "date", "datetime", "month"]
 NUMERIC_KINDS: tuple[Kind, ...] = ("dkk", "pct", "int", "num")
 
 
@@ -31,6 +31,7 @@ DEFAULT_DECIMALS: dict[str, int] = {"dkk": 0, "pct": 1, "int": 0, "num": 1}
 # [$-406] = Danish locale for the month names whatever language Excel runs in.
 _DATE_FORMAT = "[$-406]d. mmm yyyy"
 _DATETIME_FORMAT = "[$-406]d. mmm yyyy hh:mm"
+_MONTH_FORMAT = "[$-406]mmm yyyy"
 SHEET_NAME = "Data"
 # A text cell starting with one of these is a formula to a spreadsheet (CSV injection).
 _FORMULA_START = r"^[=+\-@\t\r]"
@@ -54,6 +55,8 @@ def excel_format(spec: ColumnSpec) -> str | None:
         return _DATE_FORMAT
     if spec.kind == "datetime":
         return _DATETIME_FORMAT
+    if spec.kind == "month":
+        return _MONTH_FORMAT
     return None
 
 
@@ -76,7 +79,7 @@ def _export_frame(df: pl.DataFrame, columns: Mapping[str, ColumnSpec]) -> pl.Dat
             col = col.cast(pl.Float64)
         elif spec.kind == "int":
             col = col.cast(pl.Int64)
-        elif spec.kind == "date":
+        elif spec.kind in ("date", "month"):
             col = col.cast(pl.Date)
         elif spec.kind == "datetime":
             col = col.cast(pl.Datetime("us"))

@@ -92,6 +92,8 @@ def value_formatter(spec: ColumnSpec) -> str | None:
         return _DATE_BODY + "return out;"
     if spec.kind == "datetime":
         return _DATE_BODY + "return out + ' kl. ' + String(value).slice(11, 16);"
+    if spec.kind == "month":
+        return _DATE_BODY + "return m[Number(p[1]) - 1] + ' ' + p[0];"
     return None
 
 
@@ -108,7 +110,7 @@ def _column_def(name: str, spec: ColumnSpec) -> dict[str, Any]:
             "flex": 1,
             "minWidth": 110,
         }
-    elif spec.kind == "date":
+    elif spec.kind in ("date", "month"):
         col |= {"cellDataType": "dateString", "filter": "agDateColumnFilter", "flex": 1, "minWidth": 120}
     elif spec.kind == "datetime":
         col |= {"cellDataType": "dateTimeString", "filter": "agDateColumnFilter", "flex": 1, "minWidth": 170}
@@ -142,7 +144,7 @@ def grid_frame(df: pl.DataFrame, columns: dict[str, ColumnSpec]) -> pl.DataFrame
             col = col.cast(pl.Float64)
         elif spec.kind == "int":
             col = col.cast(pl.Int64)
-        elif spec.kind == "date":
+        elif spec.kind in ("date", "month"):
             col = col.cast(pl.Date).dt.strftime("%Y-%m-%d")
         elif spec.kind == "datetime":
             col = col.cast(pl.Datetime("us")).dt.strftime("%Y-%m-%dT%H:%M:%S")
