@@ -58,7 +58,7 @@ if reasons.height:
     except AccessDenied:
         st.info("Kun ledere kan se de afviste rækker selv; antallet og årsagerne ses ovenfor.")
     else:
-        from ui.auth import audit_view
+        from ui.auth import audit_view, download_audit
 
         case_ids = rows["case_id"].drop_nulls().to_list() if "case_id" in rows.columns else []
         audit_view(ctx, "datakvalitet", case_ids)
@@ -68,4 +68,5 @@ if reasons.height:
             key=f"dq_rows_{table}",
             title=f"Afviste rækker: {table}",
             filters=ctx.filters(),
+            audit=download_audit(ctx, "datakvalitet", case_ids),
         )

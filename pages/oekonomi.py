@@ -13,12 +13,13 @@ import altair as alt
 import streamlit as st
 
 from metrics import reports
-from ui.auth import md_escape
+from ui.auth import audit_view, download_audit
 from ui.context import P_AS_OF, P_EXTRACT, P_UNIT, page_context
-from ui.fmt import danish, fmt_date, fmt_dkk, fmt_pct
+from ui.fmt import danish, fmt_date, fmt_dkk, fmt_pct, md_escape
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
 
 P_CASE = "sag"  # the case page's URL parameter
+PAGE = "oekonomi"
 P_GROUPING = "gruppering"
 BUDGET_COLOUR, EXPECTED_COLOUR, ACTUAL_COLOUR = "#adb5bd", "#1c7ed6", "#1864ab"
 
@@ -169,6 +170,8 @@ if top.height == 0:
     st.markdown(f"##### {TOP_TITLE}")
     st.info("Der er ingen aktive sager, du har adgang til, i den valgte enhed.")
     st.stop()
+case_ids = top["case_id"].to_list()
+audit_view(ctx, PAGE, case_ids)
 show_table(
     top,
     {
@@ -183,6 +186,7 @@ show_table(
     key="oek_top",
     title=TOP_TITLE,
     filters=filters,
+    audit=download_audit(ctx, PAGE, case_ids),
 )
 # The case page opens on the same view: extract, date and unit in the forms its context accepts.
 keep = {P_EXTRACT: ctx.ex.as_of.isoformat(), P_AS_OF: ctx.as_of.isoformat(), P_UNIT: ctx.unit_id}

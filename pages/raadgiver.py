@@ -12,9 +12,9 @@ from metrics.casework import (
     caseworker_totals,
     caseworkers_visible,
 )
-from ui.auth import audit_denied, audit_view, md_escape
+from ui.auth import audit_denied, audit_view, download_audit
 from ui.context import P_AS_OF, P_EXTRACT, P_UNIT, page_context
-from ui.fmt import fmt_dkk, fmt_num
+from ui.fmt import fmt_dkk, fmt_num, md_escape
 from ui.tables import ColumnSpec, show_table
 
 P_CASEWORKER = "raadgiver"
@@ -138,6 +138,7 @@ def main() -> None:
         key="raadgiver_sager",
         title=f"Sager – {names[chosen]}",
         filters=filters,
+        audit=download_audit(ctx, PAGE, cases["case_id"].to_list()),
         selectable=True,
     )
     st.markdown(

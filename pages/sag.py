@@ -17,9 +17,9 @@ from metrics.casework import (
     cases_visible,
     require_known_case,
 )
-from ui.auth import audit_denied, audit_view, md_escape
+from ui.auth import audit_denied, audit_view, download_audit
 from ui.context import PageContext, page_context
-from ui.fmt import danish, fmt_date, fmt_dkk, fmt_num
+from ui.fmt import danish, fmt_date, fmt_dkk, fmt_num, md_escape
 from ui.tables import ColumnSpec, show_table
 
 P_CASE = "sag"
@@ -283,6 +283,7 @@ def main() -> None:
             key="sag_indsatser",
             title=f"Indsatser – sag {case_id}",
             filters=filters,
+            audit=download_audit(ctx, PAGE, [case_id]),
         )
     else:
         st.info("Sagen har ingen bevilgede indsatser på datoen.")
@@ -300,6 +301,7 @@ def main() -> None:
         key="sag_betalinger",
         title=f"Betalinger – sag {case_id}",
         filters=filters,
+        audit=download_audit(ctx, PAGE, [case_id]),
     )
     if d.deadlines.height:
         show_table(
@@ -308,6 +310,7 @@ def main() -> None:
             key="sag_frister",
             title=f"Frister – sag {case_id}",
             filters=filters,
+            audit=download_audit(ctx, PAGE, [case_id]),
         )
     else:
         st.markdown("##### Frister")

@@ -33,7 +33,7 @@ from metrics.scorecard import (
     status_counts,
 )
 from ui.context import P_UNIT, PageContext, load_cached, page_context
-from ui.fmt import danish, fmt_date, fmt_delta, fmt_num, fmt_value
+from ui.fmt import danish, fmt_date, fmt_delta, fmt_num, fmt_value, md_escape
 
 # status → (icon, word, badge colour, cell background, line colour): never colour alone
 STATUS = {
@@ -63,11 +63,6 @@ EVERY_UNIT = {
     "afdeling": "hver afdeling",
     "team": "hvert team",
 }
-
-
-def _md(text: str) -> str:
-    """Names come from the extract: keep them from being read as Markdown."""
-    return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|:~$" else c for c in text)
 
 
 # Figures per unit and date, cached on plain values (paths, modification times, ids, dates):
@@ -196,7 +191,7 @@ def _definition(d: KpiDetail, ctx: PageContext) -> str:
         + ", ellers rød. Uden værdi: ingen status."
     )
     if owner is not None:
-        who = _md(ctx.tree.label(owner.unit_id)) if owner.unit_id else EVERY_UNIT[owner.level]
+        who = md_escape(ctx.tree.label(owner.unit_id)) if owner.unit_id else EVERY_UNIT[owner.level]
         lines.append(f"**Ansvarlig:** {who} ({owner.level})")
     lines.append(f"**Datagrundlag:** {fmt_num(d.basis)} rækker på {fmt_date(ctx.as_of)}.")
     tables = ", ".join(f"{TABLE_LABELS.get(t, t)} {fmt_num(n)}" for t, n in d.set_aside.items())
@@ -307,7 +302,7 @@ def main() -> None:
     card, details = figures.card, figures.details(ctx)
     head, nav = st.columns([5, 1], vertical_alignment="bottom")
     with head:
-        st.markdown(f"**{card.title}** · {_md(ctx.unit_name)} · opgjort {fmt_date(ctx.as_of)}")
+        st.markdown(f"**{card.title}** · {md_escape(ctx.unit_name)} · opgjort {fmt_date(ctx.as_of)}")
         st.markdown(_summary(details))
     parent = ctx.tree.parent.get(ctx.unit_id)
     if parent is not None and can_see_unit(ctx.ex, ctx.viewer, parent):

@@ -10,12 +10,13 @@ import altair as alt
 import streamlit as st
 
 from metrics import registry, reports
-from ui.auth import md_escape
+from ui.auth import audit_view, download_audit
 from ui.context import page_context
-from ui.fmt import danish, fmt_date, fmt_num, fmt_pct
+from ui.fmt import danish, fmt_date, fmt_num, fmt_pct, md_escape
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
 
 BAR, LINE, TARGET = "#1c7ed6", "#e8590c", "#2b8a3e"
+PAGE = "underretninger"
 
 st.title("Underretninger")
 ctx = page_context()
@@ -154,6 +155,8 @@ if rows.height == 0:
     st.markdown(f"##### {WAITING_TITLE}")
     st.success("Ingen underretninger har ventet mere end 24 timer på vurdering.", icon="✅")
 else:
+    case_ids = rows["case_id"].drop_nulls().to_list()
+    audit_view(ctx, PAGE, case_ids)
     show_table(
         rows,
         {
@@ -168,4 +171,5 @@ else:
         key="und_waiting",
         title=WAITING_TITLE,
         filters=filters,
+        audit=download_audit(ctx, PAGE, case_ids),
     )

@@ -20,7 +20,6 @@ refusals call `audit_denied` (or `show_denied`, which also says "Ingen adgang").
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -34,7 +33,7 @@ from metrics.audit import Action, AuditEvent, append
 from metrics.extract import Extract
 from metrics.kpis import employed_on
 from metrics.org import org_tree
-from ui.fmt import fmt_date
+from ui.fmt import fmt_date, md_escape
 
 if TYPE_CHECKING:
     from ui.context import PageContext
@@ -42,11 +41,6 @@ if TYPE_CHECKING:
 P_VIEW_AS = "vis_som"
 DEMO_ENV = "STYRING_DEMO"
 _OFF = {"0", "false", "no", "off", "nej"}
-
-
-def md_escape(text: str) -> str:
-    """Text from data or from the identity provider, shown literally inside Markdown."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
 
 
 # --- settings -------------------------------------------------------------------------
@@ -289,3 +283,14 @@ def show_denied(ex: Extract, viewer: Viewer | None, page: str, target: str | Acc
 def log_denied_unit(ex: Extract, viewer: Viewer, unit: str) -> None:
     """A URL named a unit the viewer may not see (or that does not exist)."""
     audit_denied(ex, viewer, current_page(), f"enhed {unit}")
+
+
+def download_audit(
+    ctx: PageContext, page: str, case_ids: Sequence[str]
+) -> Callable[[Callable[[], bytes]], Callable[[], bytes]]:
+    """For ui.tables.show_table(audit=...): log each download of these case rows when it happens."""
+
+    def wrap(make: Callable[[], bytes]) -> Callable[[], bytes]:
+        return audited_download_data(ctx, page, case_ids, make)  # type: ignore[return-value]
+
+    return wrap

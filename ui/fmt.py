@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 
 import altair as alt
@@ -13,6 +14,11 @@ MONTHS_FULL = (
     "januar", "februar", "marts", "april", "maj", "juni",
     "juli", "august", "september", "oktober", "november", "december",
 )  # fmt: skip
+
+
+def md_escape(text: str) -> str:
+    """Text from data or from the identity provider, shown literally inside Markdown."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
 
 
 def _missing(x: float | None) -> bool:

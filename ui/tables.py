@@ -13,6 +13,7 @@ filters work on values while the cell shows `1.234.567 kr.`, `87,5 %`, `14. jun.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ import streamlit as st
 from st_aggrid import AgGrid
 
 from ui.export import ColumnSpec, decimals_of, to_csv, to_xlsx
+from ui.fmt import md_escape
 
 __all__ = ["ColumnSpec", "Figure", "grid_frame", "grid_options", "show_figures", "show_table"]
 
@@ -159,6 +161,9 @@ def _file_stem(title: str) -> str:
     return stem or "tabel"
 
 
+DownloadWrapper = Callable[[Callable[[], bytes]], Callable[[], bytes]]
+
+
 def _selected_index(response: Any) -> int | None:
     rows = getattr(response, "selected_rows", None)
     if rows is None or len(rows) == 0:
@@ -178,16 +183,18 @@ def show_table(
     filters: dict[str, str],
     selectable: bool = False,
     height: int | None = None,
+    audit: DownloadWrapper | None = None,
 ) -> dict[str, Any] | None:
     """Render `df` (only the `columns`, in their order) with downloads under it.
 
     Returns the selected row of `df` with its original values when `selectable`
-    (single-row selection), else None.
+    (single-row selection), else None. Tables of case-level rows pass `audit`
+    (ui.auth.download_audit) so that every download is logged when it happens.
     """
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise KeyError(f"show_table {key!r}: columns not in frame: {', '.join(missing)}")
-    st.markdown(f"##### {title}")
+    st.markdown(f"##### {md_escape(title)}")
     if height is None:
         height = min(_GRID_HEIGHT, _HEADER_PX + max(df.height, 1) * _ROW_PX + _PAD_PX)
     response = AgGrid(
@@ -204,11 +211,12 @@ def show_table(
         use_json_serialization=False,
     )
     stem = _file_stem(title)
+    wrap = audit or (lambda make: make)
     buttons = st.container(horizontal=True, gap="small")
     # Built only when clicked (deferred download), so reruns don't pay for it.
     buttons.download_button(
         "Excel",
-        data=lambda: to_xlsx(df, columns, title, filters),
+        data=wrap(lambda: to_xlsx(df, columns, title, filters)),
         file_name=f"{stem}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"xlsx_{key}",
@@ -218,7 +226,7 @@ def show_table(
     )
     buttons.download_button(
         "CSV",
-        data=lambda: to_csv(df, columns),
+        data=wrap(lambda: to_csv(df, columns)),
         file_name=f"{stem}.csv",
         mime="text/csv",
         key=f"csv_{key}",
