@@ -92,14 +92,17 @@ def _pick_extract(root: Path) -> Extract | None:
         return None
     options = [d.isoformat() for d, _ in found]
     raw = st.query_params.get(P_EXTRACT)
-    if raw is not None and raw not in options:
+    labels = {iso: fmt_date(date.fromisoformat(iso)) for iso in options}
+    if raw in labels and P_EXTRACT not in st.session_state:  # a link may name it by ISO date
+        st.session_state[P_EXTRACT] = raw
+    elif raw is not None and raw not in labels and raw not in labels.values():
         st.error(f"Udtrækket {raw!r} i linket findes ikke. Vælg et udtræk i menuen.")
     chosen = st.sidebar.selectbox(
         "Udtræk",
         options,
         key=P_EXTRACT,
         bind="query-params",
-        format_func=lambda iso: fmt_date(date.fromisoformat(iso)),
+        format_func=labels.__getitem__,
         help="Udtrækkene er dannet hver 14. dag. Det nyeste vises som standard.",
     )
     by_iso = {d.isoformat(): p for d, p in found}
