@@ -12,6 +12,7 @@ PAGES = {
         st.Page("pages/oekonomi.py", title="Økonomi", icon="💰", url_path="oekonomi"),
         st.Page("pages/underretninger.py", title="Underretninger", icon="📨", url_path="underretninger"),
         st.Page("pages/sygefravaer.py", title="Sygefravær", icon="🩺", url_path="sygefravaer"),
+        st.Page("pages/sammenlign.py", title="Sammenlign udtræk", icon="🔁", url_path="sammenlign"),
     ],
     "Sager": [
         st.Page("pages/raadgiver.py", title="Rådgiveroverblik", icon="🧑‍💼", url_path="raadgiver"),
