@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -98,16 +99,16 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=15)
 
 
-@pytest.fixture(scope="session")
-def server(small_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`streamlit run app.py` on the small generated extracts, output to a file (a pipe nobody
-    reads would fill up and block the server)."""
+@contextmanager
+def running_server(root: Path, workdir: Path) -> Iterator[Server]:
+    """`streamlit run app.py` on the extracts under `root`, output to a file in `workdir` (a pipe
+    nobody reads would fill up and block the server); stopped on exit."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    log = workdir / "server.log"
     env = {
         **os.environ,
-        "STYRING_EXTRACTS": str(small_root),
-        "STYRING_AUDIT_DB": str(log.parent / "audit.sqlite"),  # never the repo's data/audit.sqlite
+        "STYRING_EXTRACTS": str(root),
+        "STYRING_AUDIT_DB": str(workdir / "audit.sqlite"),  # never the repo's data/audit.sqlite
         "PYTHONUNBUFFERED": "1",
     }
     cmd = [
@@ -132,12 +133,19 @@ def server(small_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    srv = Server(url=f"http://127.0.0.1:{port}", root=small_root, log=log, process=process)
+    srv = Server(url=f"http://127.0.0.1:{port}", root=root, log=log, process=process)
     try:
         _wait_healthy(srv)
         yield srv
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def server(small_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the session, on the small generated extracts."""
+    with running_server(small_root, tmp_path_factory.mktemp("streamlit")) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")
@@ -210,8 +218,9 @@ class App:
         assert not self.console_errors, f"console errors on {self.page.url}: {self.console_errors}"
 
 
-@pytest.fixture
-def app(browser: Browser, server: Server) -> Iterator[App]:
+@contextmanager
+def open_app(browser: Browser, server: Server) -> Iterator[App]:
+    """A fresh browser context (no cookies, no session) on `server`, collecting console errors."""
     context = browser.new_context(
         accept_downloads=True,
         locale="da-DK",
@@ -227,3 +236,9 @@ def app(browser: Browser, server: Server) -> Iterator[App]:
         yield a
     finally:
         context.close()
+
+
+@pytest.fixture
+def app(browser: Browser, server: Server) -> Iterator[App]:
+    with open_app(browser, server) as a:
+        yield a
