@@ -29,17 +29,22 @@ from ui.fmt import fmt_date, fmt_num, fmt_pct
 
 pytestmark = pytest.mark.browser
 
-# (url path, title in app.py's navigation)
-PAGES = [
-    ("", "Scorecard"),  # the default page lives at /
-    ("oekonomi", "Økonomi"),
-    ("underretninger", "Underretninger"),
-    ("sygefravaer", "Sygefravær"),
-    ("raadgiver", "Rådgiveroverblik"),
-    ("sag", "Sag"),
-    ("datakvalitet", "Datakvalitet"),
-    ("revisionslog", "Revisionslog"),
-]
+
+def _router_pages() -> list[tuple[str, str]]:
+    """(url path, title) of every st.Page in app.py, so a page added there is tested here too.
+    The default page lives at /."""
+    source = (Path(__file__).resolve().parents[2] / "app.py").read_text(encoding="utf-8")
+    pages = [
+        ("" if "default=True" in m.group(0) else m.group("url"), m.group("title"))
+        for m in re.finditer(
+            r'st\.Page\([^)]*?title="(?P<title>[^"]+)"[^)]*?url_path="(?P<url>[^"]+)"[^)]*\)', source
+        )
+    ]
+    assert len(pages) >= 8, f"could not read the pages from app.py: {pages}"
+    return pages
+
+
+PAGES = _router_pages()
 
 
 def _wait_grids(app: App) -> None:
