@@ -38,12 +38,12 @@ from metrics.scope import Scope  # noqa: E402
 T = TypeVar("T")
 
 PAGES = (
-    "pages/scorecard.py",
-    "pages/oekonomi.py",
-    "pages/underretninger.py",
-    "pages/sygefravaer.py",
-    "pages/raadgiver.py",
-    "pages/sag.py",
+    "views/scorecard.py",
+    "views/oekonomi.py",
+    "views/underretninger.py",
+    "views/sygefravaer.py",
+    "views/raadgiver.py",
+    "views/sag.py",
 )
 TARGET_LOAD_S = 5.0
 TARGET_KPIS_WARM_S = 0.150

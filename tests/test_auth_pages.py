@@ -101,7 +101,7 @@ def make_app(
     *,
     user: dict[str, Any] | None = None,
     auth: bool = True,
-    page: str = "pages/revisionslog.py",
+    page: str = "views/revisionslog.py",
     params: dict[str, str] | None = None,
 ) -> AppTest:
     monkeypatch.setenv("STYRING_EXTRACTS", str(root))
@@ -330,14 +330,14 @@ def test_caseworker_sees_only_own_cases_on_case_page(
         ex["cases"].filter(pl.col("case_id").is_in(own["case_id"].implode()))["caseworker_id"]
     ) == {a.employee_id}
     # by widget: the case picker lists exactly the caseworker's own cases
-    at = make_app(app_env, monkeypatch, user=logged_in(str(a.email)), page="pages/sag.py")
+    at = make_app(app_env, monkeypatch, user=logged_in(str(a.email)), page="views/sag.py")
     assert not at.exception
     assert set(at.selectbox(key="sag").options) == set(own["case_id"])
 
     # by URL: another caseworker's case is refused, nothing about it is shown, and it is logged
     other = _case_of(ex, b)
     at = make_app(
-        app_env, monkeypatch, user=logged_in(str(a.email)), page="pages/sag.py", params={"sag": other}
+        app_env, monkeypatch, user=logged_in(str(a.email)), page="views/sag.py", params={"sag": other}
     )
     assert any("ikke adgang" in e for e in texts(at.error))
     assert not figures(at)
@@ -358,7 +358,7 @@ def test_every_case_view_is_logged(
     a = gen["a"]
     case_id = _case_of(small_extract, a)
     at = make_app(
-        app_env, monkeypatch, user=logged_in(str(a.email)), page="pages/sag.py", params={"sag": case_id}
+        app_env, monkeypatch, user=logged_in(str(a.email)), page="views/sag.py", params={"sag": case_id}
     )
     assert not at.exception
     at.run()  # a rerun shows the case again: a second row
@@ -376,7 +376,7 @@ def test_caseworker_overview_is_own_and_logged(
 ) -> None:
     a, b = gen["a"], gen["b"]
     ex = small_extract
-    at = make_app(app_env, monkeypatch, user=logged_in(str(a.email)), page="pages/raadgiver.py")
+    at = make_app(app_env, monkeypatch, user=logged_in(str(a.email)), page="views/raadgiver.py")
     assert not at.exception
     assert at.selectbox(key="raadgiver").options == [a.name]
     own = set(cases_visible(ex, a, ex.as_of)["case_id"])
@@ -386,7 +386,7 @@ def test_caseworker_overview_is_own_and_logged(
     assert set(views["case_ids"][0]) <= own
 
     at = make_app(
-        app_env, monkeypatch, user=logged_in(str(a.email)), page="pages/raadgiver.py",
+        app_env, monkeypatch, user=logged_in(str(a.email)), page="views/raadgiver.py",
         params={"raadgiver": str(b.employee_id)},
     )  # fmt: skip
     assert at.error and not figures(at)
@@ -403,13 +403,13 @@ def test_team_leader_stays_in_subtree(
 ) -> None:
     lead, b = gen["lead"], gen["b"]
     ex = small_extract
-    at = make_app(app_env, monkeypatch, user=logged_in(str(lead.email)), page="pages/raadgiver.py")
+    at = make_app(app_env, monkeypatch, user=logged_in(str(lead.email)), page="views/raadgiver.py")
     assert not at.exception
     allowed = caseworkers_visible(ex, lead, ex.as_of)
     assert set(at.selectbox(key="raadgiver").options) == set(allowed["name"])
     assert b.employee_id not in set(allowed["employee_id"])
     at = make_app(
-        app_env, monkeypatch, user=logged_in(str(lead.email)), page="pages/sag.py",
+        app_env, monkeypatch, user=logged_in(str(lead.email)), page="views/sag.py",
         params={"sag": _case_of(ex, b)},
     )  # fmt: skip
     assert any("ikke adgang" in e for e in texts(at.error))
@@ -424,7 +424,7 @@ def test_administration_sees_no_case_rows(
     gen: dict[str, Viewer],
 ) -> None:
     admin, a = gen["admin"], gen["a"]
-    for page, params in [("pages/sag.py", {"sag": _case_of(small_extract, a)}), ("pages/raadgiver.py", {})]:
+    for page, params in [("views/sag.py", {"sag": _case_of(small_extract, a)}), ("views/raadgiver.py", {})]:
         at = make_app(app_env, monkeypatch, user=logged_in(str(admin.email)), page=page, params=params)
         assert not at.exception
         assert not figures(at)

@@ -22,7 +22,7 @@ from tests.conftest import FIXTURE_END
 from ui.fmt import fmt_delta, fmt_num, fmt_value
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGE = "pages/sammenlign.py"
+PAGE = "views/sammenlign.py"
 NBSP = "\u00a0"
 EARLIER = date(2026, 11, 6)
 

@@ -129,7 +129,7 @@ def check_caseworker_page(at: AppTest, ex: Extract, caseworker: str) -> None:
 
 
 def test_raadgiver_page_shows_metrics_figures(env: Path, small_extract: Extract) -> None:
-    at = open_page("pages/raadgiver.py")
+    at = open_page("views/raadgiver.py")
     viewer = viewer_of(at, small_extract)
     visible = caseworkers_visible(small_extract, viewer, small_extract.as_of)["employee_id"].to_list()
     assert at.selectbox(key="raadgiver").options == [
@@ -139,28 +139,28 @@ def test_raadgiver_page_shows_metrics_figures(env: Path, small_extract: Extract)
 
 
 def test_raadgiver_url_round_trip(env: Path, small_extract: Extract) -> None:
-    first = open_page("pages/raadgiver.py")
+    first = open_page("views/raadgiver.py")
     options = first.selectbox(key="raadgiver").options
     assert len(options) > 1
-    at = open_page("pages/raadgiver.py", {"raadgiver": options[-1]})
+    at = open_page("views/raadgiver.py", {"raadgiver": options[-1]})
     viewer = viewer_of(at, small_extract)
     last = caseworkers_visible(small_extract, viewer, small_extract.as_of)["employee_id"].to_list()[-1]
     check_caseworker_page(at, small_extract, last)
     assert at.query_params["raadgiver"] == options[-1]
     # a link may name the employee id instead of the name shown
-    by_id = open_page("pages/raadgiver.py", {"raadgiver": last})
+    by_id = open_page("views/raadgiver.py", {"raadgiver": last})
     check_caseworker_page(by_id, small_extract, last)
 
 
 def test_raadgiver_bad_caseworker_in_url(env: Path) -> None:
-    at = open_page("pages/raadgiver.py", {"raadgiver": "Ingen Sådan"})
+    at = open_page("views/raadgiver.py", {"raadgiver": "Ingen Sådan"})
     assert any("findes ikke, eller du har ikke adgang" in e.value for e in at.error)
     assert not at.get("component_instance")
 
 
 def test_raadgiver_viewer_sees_only_themselves(env: Path, small_extract: Extract) -> None:
     me = active_caseworker(small_extract)
-    at = open_page("pages/raadgiver.py", view_as=me)
+    at = open_page("views/raadgiver.py", view_as=me)
     assert at.selectbox(key="raadgiver").options == [
         small_extract["employees"].filter(pl.col("employee_id") == me)["name"][0]
     ]
@@ -186,7 +186,7 @@ def open_ended_case(ex: Extract, caseworker: str) -> str:
 def test_sag_page_shows_metrics_figures(env: Path, small_extract: Extract) -> None:
     ex = small_extract
     case_id = open_ended_case(ex, active_caseworker(ex))
-    at = open_page("pages/sag.py", {"sag": case_id})
+    at = open_page("views/sag.py", {"sag": case_id})
     assert at.selectbox(key="sag").value == case_id  # URL → widget
     d = case_detail(ex, viewer_of(at, ex), case_id, ex.as_of)
 
@@ -230,7 +230,7 @@ def test_sag_page_shows_metrics_figures(env: Path, small_extract: Extract) -> No
 
 
 def test_sag_bad_case_in_url(env: Path) -> None:
-    at = open_page("pages/sag.py", {"sag": "FINDES-IKKE"})
+    at = open_page("views/sag.py", {"sag": "FINDES-IKKE"})
     assert [e.value for e in at.error] == [NO_ACCESS]
     assert not at.metric and not at.get("component_instance")
 
@@ -242,7 +242,7 @@ def test_raadgiver_cannot_open_anothers_case_by_url(env: Path, small_extract: Ex
     theirs = ex["cases"].filter(pl.col("caseworker_id") != me).sort("case_id")["case_id"][0]
     assert theirs not in mine
 
-    at = open_page("pages/sag.py", {"sag": theirs}, view_as=me)
+    at = open_page("views/sag.py", {"sag": theirs}, view_as=me)
     assert [e.value for e in at.error] == [NO_ACCESS]
     assert not at.metric and not at.get("component_instance")
 

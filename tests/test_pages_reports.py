@@ -94,7 +94,7 @@ def errors(at: AppTest) -> list[str]:
 
 def test_oekonomi_shows_the_metrics_figures(env: Path, small_extract: Extract) -> None:
     ex = small_extract
-    at = open_page("pages/oekonomi.py")
+    at = open_page("views/oekonomi.py")
     assert not errors(at)
     scope, as_of = scope_of(at)
     fig, pct = reports.economy_headline(ex, scope, as_of)
@@ -126,7 +126,7 @@ def test_oekonomi_shows_the_metrics_figures(env: Path, small_extract: Extract) -
 
 
 def test_oekonomi_grouping_from_the_url(env: Path, small_extract: Extract) -> None:
-    at = open_page("pages/oekonomi.py", {"gruppering": "Indsatstype"})
+    at = open_page("views/oekonomi.py", {"gruppering": "Indsatstype"})
     scope, as_of = scope_of(at)
     by_kind = reports.economy_by(small_extract, scope, as_of, "kind_id")
     grid = grids(at)["oek_kind_id"]
@@ -140,7 +140,7 @@ def test_oekonomi_url_round_trip(env: Path, small_extract: Extract) -> None:
     team = next(u for u, lvl in tree.level.items() if lvl == "team")
     day = date(2026, 6, 30)
     params = {"udtraek": FIXTURE_END.isoformat(), "dato": day.isoformat(), "enhed": team}
-    at = open_page("pages/oekonomi.py", params)
+    at = open_page("views/oekonomi.py", params)
     assert not errors(at)
     assert at.selectbox(key="enhed").value == team
     assert at.date_input(key="dato").value == day
@@ -166,7 +166,7 @@ def test_oekonomi_url_round_trip(env: Path, small_extract: Extract) -> None:
         ({"dato": "2031-01-01"}, "uden for udtrækket"),
     ],
 )
-@pytest.mark.parametrize("page", ["pages/oekonomi.py", "pages/underretninger.py", "pages/sygefravaer.py"])
+@pytest.mark.parametrize("page", ["views/oekonomi.py", "views/underretninger.py", "views/sygefravaer.py"])
 def test_bad_url_values_give_a_clear_message(
     env: Path, page: str, params: dict[str, str], message: str
 ) -> None:
@@ -180,7 +180,7 @@ def test_bad_url_values_give_a_clear_message(
 
 def test_underretninger_shows_the_metrics_figures(env: Path, small_extract: Extract) -> None:
     ex = small_extract
-    at = open_page("pages/underretninger.py")
+    at = open_page("views/underretninger.py")
     assert not errors(at)
     scope, as_of = scope_of(at)
     count = registry.compute(ex, "underretninger_antal", scope, as_of)
@@ -208,7 +208,7 @@ def test_underretninger_shows_the_metrics_figures(env: Path, small_extract: Extr
 
 def test_underretninger_for_another_date(env: Path, small_extract: Extract) -> None:
     day = date(2026, 3, 10)
-    at = open_page("pages/underretninger.py", {"dato": day.isoformat()})
+    at = open_page("views/underretninger.py", {"dato": day.isoformat()})
     scope, as_of = scope_of(at)
     assert as_of == day
     monthly = reports.notifications_monthly(small_extract, scope, day)
@@ -221,7 +221,7 @@ def test_underretninger_for_another_date(env: Path, small_extract: Extract) -> N
 
 def test_sygefravaer_shows_the_metrics_figures(env: Path, small_extract: Extract) -> None:
     ex = small_extract
-    at = open_page("pages/sygefravaer.py")
+    at = open_page("views/sygefravaer.py")
     assert not errors(at)
     scope, as_of = scope_of(at)
     viewer = viewer_of(at, ex)

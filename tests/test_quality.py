@@ -56,7 +56,7 @@ def test_rejected_rows_only_for_leaders() -> None:
 def test_page_states_how_many_rows_are_set_aside(app_env: Path, small_extract: Extract) -> None:
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    at.switch_page("pages/datakvalitet.py")
+    at.switch_page("views/datakvalitet.py")
     at.run()
     assert not at.exception
     n = small_extract.rejected_total

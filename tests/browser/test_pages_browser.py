@@ -74,19 +74,13 @@ def test_page_opens_without_errors(app: App, small_extract: Extract, path: str, 
     # The page is the one asked for, and its shared context was drawn from the served extract.
     nav_link = app.sidebar.locator(f'[data-testid="stSidebarNavLink"][href$="/{path}"]')
     expect(nav_link).to_have_attribute("aria-current", "page")
-    expect(nav_link).to_contain_text(title)  # the router's navigation, not Streamlit's pages/ listing
+    expect(nav_link).to_contain_text(title)  # the router's navigation, not a legacy pages/ listing
     expect(app.sidebar).to_contain_text(fmt_date(small_extract.as_of))
     expect(app.sidebar).to_contain_text(small_extract.manifest.municipality)
     assert app.main.inner_text().strip(), f"{title}: the main area is empty"
     app.assert_clean()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="router bug: with a pages/ folder beside app.py, Streamlit serves the first request for "
-    "a page URL after a server start as a legacy pages/ page, bypassing app.py (no router "
-    "navigation, no set_page_config). Fix: rename pages/ (e.g. views/); then drop this marker.",
-)
 def test_copied_link_opens_in_the_router_on_a_fresh_server(
     browser: Browser, small_root: Path, tmp_path: Path
 ) -> None:

@@ -50,7 +50,7 @@ def case_link_params(case_id: str) -> dict[str, str]:
 
 def case_link(case_id: str) -> None:
     st.page_link(
-        "pages/sag.py",
+        "views/sag.py",
         label=f"Åbn sag {md_escape(case_id)}",
         icon=":material/folder_open:",
         query_params=case_link_params(case_id),

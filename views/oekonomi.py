@@ -193,7 +193,7 @@ keep = {P_EXTRACT: ctx.ex.as_of.isoformat(), P_AS_OF: ctx.as_of.isoformat(), P_U
 links = st.container(horizontal=True, gap="small")
 for case_id in top["case_id"].to_list():
     links.page_link(
-        "pages/sag.py",
+        "views/sag.py",
         label=f"Sag {md_escape(case_id)}",
         icon=":material/folder_open:",
         query_params={P_CASE: case_id, **keep},
