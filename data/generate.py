@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -75,7 +76,7 @@ def _write(
     out_root.mkdir(parents=True, exist_ok=True)
     final = out_root / as_of.isoformat()
     # written next to the final folder and renamed, so a reader never sees half an extract
-    tmp = out_root / f".{as_of.isoformat()}.tmp-{os.getpid()}"
+    tmp = out_root / f".{as_of.isoformat()}.tmp-{os.getpid()}-{threading.get_ident()}"
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
@@ -164,13 +165,18 @@ def _extract_dirs(root: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.name, reverse=True)
 
 
+_DEMO_LOCK = threading.Lock()
+
+
 def ensure_demo_data(root: Path, progress: Progress | None = None) -> list[Path]:
     """Generate the default series into root unless it already holds an extract; paths newest first."""
     root = Path(root)
-    existing = _extract_dirs(root)
-    if existing:
-        return existing
-    return generate_series(root, end=default_end(), progress=progress)
+    # Two browser sessions of one server may both find the folder empty at first start.
+    with _DEMO_LOCK:
+        existing = _extract_dirs(root)
+        if existing:
+            return existing
+        return generate_series(root, end=default_end(), progress=progress)
 
 
 def summary(path: Path) -> str:
