@@ -45,6 +45,7 @@ class Viewer:
     role: Role
     unit_id: str | None
     email: str | None = None
+    demo: bool = False  # chosen with "vis som" on a synthetic extract, not logged in
 
     @classmethod
     def system(cls) -> Viewer:

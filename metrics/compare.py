@@ -8,13 +8,13 @@ set aside per table. Changes are `now − before`; for % KPIs that is percentage
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import polars as pl
 
 from metrics import registry
-from metrics.access import AccessDenied, Viewer, can_see_unit
+from metrics.access import AccessDenied, Viewer, can_see_unit, viewer_for_employee
 from metrics.contract import TABLE_NAMES
 from metrics.economy import EconomyFigures, economy_table, economy_total
 from metrics.extract import Extract
@@ -141,14 +141,27 @@ def check_comparable(now: Extract, before: Extract, unit_id: str, viewer: Viewer
             f"Det tidligere udtræk ({before.as_of.isoformat()}) skal være ældre end det valgte "
             f"({now.as_of.isoformat()})."
         )
+    if viewer.demo and not before.manifest.synthetic:
+        # A demo persona is nobody's login: it may never reach a real extract.
+        raise AccessDenied("udtrækket", before.as_of.isoformat())
     for ex in (now, before):
         if unit_id not in org_tree(ex):
             raise CompareError(
                 f"Enheden {unit_id!r} findes ikke i udtrækket {ex.as_of.isoformat()}, "
                 "så den kan ikke sammenlignes. Vælg en anden enhed eller et andet udtræk."
             )
-        if not can_see_unit(ex, viewer, unit_id):
+        if not can_see_unit(ex, _as_known_in(ex, viewer), unit_id):
             raise AccessDenied("enheden", unit_id)
+
+
+def _as_known_in(ex: Extract, viewer: Viewer) -> Viewer:
+    """The viewer's role and unit as that extract records them (they may have changed)."""
+    if viewer.employee_id is None:
+        return viewer
+    known = viewer_for_employee(ex, viewer.employee_id)
+    if known is None:
+        raise AccessDenied("udtrækket", ex.as_of.isoformat())
+    return replace(known, demo=viewer.demo)
 
 
 def kpi_changes(now: Extract, before: Extract, unit_id: str) -> pl.DataFrame:

@@ -28,7 +28,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from metrics.access import AccessDenied, Viewer
+from metrics.access import AccessDenied, Viewer, viewer_for_employee
 from metrics.compare import (
     CompareError,
     biggest_account,
@@ -353,9 +353,26 @@ def test_earlier_must_be_older(pair: tuple[Extract, Extract]) -> None:
 
 
 def test_viewer_sees_only_own_units(pair: tuple[Extract, Extract]) -> None:
-    leader_b = Viewer("E9", "E9", "teamleder", "B")
+    leader_b = Viewer(None, "Leder B", "teamleder", "B")  # no employee id: not looked up again
     assert compare(*pair, "B", leader_b).unit_id == "B"
     with pytest.raises(AccessDenied):
         compare(*pair, "A", leader_b)
     with pytest.raises(AccessDenied):
         compare(*pair, "K", leader_b)
+
+
+def test_viewer_is_looked_up_again_in_the_earlier_extract(pair: tuple[Extract, Extract]) -> None:
+    # E1 was hired 2024-06-17, after the earlier extract: it does not know them.
+    now, _ = pair
+    e1 = viewer_for_employee(now, "E1")
+    assert e1 is not None
+    with pytest.raises(AccessDenied):
+        compare(*pair, "A", e1)
+
+
+def test_demo_persona_never_reaches_a_real_extract(pair: tuple[Extract, Extract]) -> None:
+    # make_extract writes non-synthetic manifests: a "vis som" persona must be refused.
+    demo_root = Viewer(None, "Demo", "leder", "K", demo=True)
+    with pytest.raises(AccessDenied):
+        compare(*pair, "K", demo_root)
+    assert compare(*pair, "K", dataclasses.replace(demo_root, demo=False)).unit_id == "K"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -175,7 +176,8 @@ def _demo_viewer(ex: Extract) -> Viewer | None:
         format_func=label.__getitem__,
         help="Kun i demo med syntetiske data: se dashboardet, som en valgt medarbejder ser det.",
     )
-    viewer = None if chosen is None else viewer_for_employee(ex, chosen)
+    found = None if chosen is None else viewer_for_employee(ex, chosen)
+    viewer = None if found is None else replace(found, demo=True)
     if viewer is None:
         return None
     st.warning(
