@@ -372,3 +372,25 @@ def count_events(path: Path | None = None) -> tuple[int, int]:
     finally:
         conn.close()
     return int(events), int(cases)
+
+
+_ROW_ID_COLUMNS = (
+    "notification_id",
+    "child_id",
+    "deadline_id",
+    "intervention_id",
+    "payment_id",
+    "employee_id",
+)
+
+
+def rows_without_case(rows: pl.DataFrame) -> str | None:
+    """The identifying ids of shown rows that carry no case id (e.g. a notification not linked
+    to a case, and its child), for an audit event's target; None when every row has a case."""
+    loose = rows.filter(pl.col("case_id").is_null()) if "case_id" in rows.columns else rows
+    parts = [
+        f"{col}: {', '.join(str(v) for v in loose[col].drop_nulls().unique(maintain_order=True).to_list())}"
+        for col in _ROW_ID_COLUMNS
+        if col in loose.columns and loose[col].drop_nulls().len()
+    ]
+    return "; ".join(parts) or None

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from metrics.access import AccessDenied, Viewer
+from metrics.access import AccessDenied, Viewer, aggregate_root
 from metrics.extract import Extract
 from metrics.loader import MESSAGE_COLUMN, RULES_COLUMN, rule_text
+from metrics.org import org_tree
+from metrics.scope import Scope, scoped
 
 QUALITY_READERS = ("leder", "system")
 
@@ -52,13 +54,38 @@ def can_see_rejected_rows(viewer: Viewer) -> bool:
     return viewer.role in QUALITY_READERS
 
 
+def _row_unit(ex: Extract, table: str) -> pl.Expr:
+    """The unit a set-aside row belongs to, as far as the accepted rows tell; null if unknown."""
+    if table in ("employees", "cases", "budgets", "notifications", "measurements"):
+        return pl.col("unit_id")
+    if table in ("interventions", "deadlines"):
+        return pl.col("case_id").replace_strict(_lookup(ex["cases"], "case_id"), default=None)
+    if table == "payments":
+        iv = scoped(ex, "interventions", Scope.unit(org_tree(ex).root))
+        return pl.col("intervention_id").replace_strict(_lookup(iv, "intervention_id"), default=None)
+    if table == "absences":
+        return pl.col("employee_id").replace_strict(_lookup(ex["employees"], "employee_id"), default=None)
+    return pl.lit(None, dtype=pl.String)  # org_units: a set-aside unit is not in the tree
+
+
+def _lookup(df: pl.DataFrame, key: str) -> dict[str, str]:
+    return dict(zip(df[key].to_list(), df["unit_id"].to_list(), strict=True))
+
+
 def rejected_rows(ex: Extract, viewer: Viewer, table: str) -> pl.DataFrame:
-    """The rows of `table` set aside, with the broken rules joined into one text column."""
+    """The rows of `table` set aside that lie in the viewer's subtree, with the broken rules
+    joined into one text column. Rows whose unit is unknown only reach a leader of the whole
+    organisation; the reference table of intervention kinds reaches every leader."""
     if not can_see_rejected_rows(viewer):
         raise AccessDenied("afviste rækker i", table)
     df = ex.rejected.get(table)
     if df is None or df.height == 0:
         return pl.DataFrame()
+    tree = org_tree(ex)
+    root = aggregate_root(ex, viewer)
+    if root != tree.root and table != "intervention_kinds":
+        units = pl.Series(sorted(tree.subtree(root)), dtype=pl.String).implode()
+        df = df.filter(_row_unit(ex, table).is_in(units).fill_null(False))
     return (
         df.with_columns(pl.col(RULES_COLUMN).list.join(", ").alias("regler"))
         .drop(RULES_COLUMN)

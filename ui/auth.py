@@ -218,11 +218,21 @@ def _log(ex: Extract, viewer: Viewer | None, page: str, action: Action, case_ids
     _append(AuditEvent.by(viewer, page, action, [str(c) for c in case_ids], extract_as_of=ex.as_of))
 
 
-def audit_view(ctx: PageContext, page: str, case_ids: Sequence[str]) -> None:
-    """Call BEFORE rendering case-level rows, with the case ids of every row shown.
-    Writes one audit row per call (each script run that shows rows is a display)."""
-    if len(case_ids):
-        _log(ctx.ex, ctx.viewer, page, "view", case_ids)
+def audit_view(ctx: PageContext, page: str, case_ids: Sequence[str], target: str | None = None) -> None:
+    """Call BEFORE rendering case-level rows, with the case ids of every row shown, and in
+    `target` the other ids of rows that have no case (e.g. unlinked notifications and their
+    children). Writes one audit row per call (each script run that shows rows is a display)."""
+    if len(case_ids) or target:
+        _append(
+            AuditEvent.by(
+                ctx.viewer,
+                page,
+                "view",
+                [str(c) for c in case_ids],
+                target=target,
+                extract_as_of=ctx.ex.as_of,
+            )
+        )
 
 
 def audit_download(ctx: PageContext, page: str, case_ids: Sequence[str]) -> None:
@@ -232,7 +242,11 @@ def audit_download(ctx: PageContext, page: str, case_ids: Sequence[str]) -> None
 
 
 def audited_download_data(
-    ctx: PageContext, page: str, case_ids: Sequence[str], make: Callable[[], bytes | str]
+    ctx: PageContext,
+    page: str,
+    case_ids: Sequence[str],
+    make: Callable[[], bytes | str],
+    target: str | None = None,
 ) -> Callable[[], bytes | str]:
     """For `st.download_button(data=...)` with deferred generation (a callable, which
     Streamlit calls when the user actually downloads, outside the script run): log the
@@ -240,8 +254,8 @@ def audited_download_data(
     ex, viewer, ids = ctx.ex, ctx.viewer, [str(c) for c in case_ids]
 
     def data() -> bytes | str:
-        if ids:
-            append(AuditEvent.by(viewer, page, "download", ids, extract_as_of=ex.as_of))
+        if ids or target:
+            append(AuditEvent.by(viewer, page, "download", ids, target=target, extract_as_of=ex.as_of))
         return make()
 
     return data
@@ -288,11 +302,11 @@ def log_denied_unit(ex: Extract, viewer: Viewer, unit: str) -> None:
 
 
 def download_audit(
-    ctx: PageContext, page: str, case_ids: Sequence[str]
+    ctx: PageContext, page: str, case_ids: Sequence[str], target: str | None = None
 ) -> Callable[[Callable[[], bytes]], Callable[[], bytes]]:
     """For ui.tables.show_table(audit=...): log each download of these case rows when it happens."""
 
     def wrap(make: Callable[[], bytes]) -> Callable[[], bytes]:
-        return audited_download_data(ctx, page, case_ids, make)  # type: ignore[return-value]
+        return audited_download_data(ctx, page, case_ids, make, target)  # type: ignore[return-value]
 
     return wrap

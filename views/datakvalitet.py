@@ -58,15 +58,17 @@ if reasons.height:
     except AccessDenied:
         st.info("Kun ledere kan se de afviste rækker selv; antallet og årsagerne ses ovenfor.")
     else:
+        from metrics.audit import rows_without_case
         from ui.auth import audit_view, download_audit
 
         case_ids = rows["case_id"].drop_nulls().to_list() if "case_id" in rows.columns else []
-        audit_view(ctx, "datakvalitet", case_ids)
+        loose = rows_without_case(rows)
+        audit_view(ctx, "datakvalitet", case_ids, loose)
         show_table(
             rows,
             {c: ColumnSpec(c) for c in rows.columns},
             key=f"dq_rows_{table}",
             title=f"Afviste rækker: {table}",
             filters=ctx.filters(),
-            audit=download_audit(ctx, "datakvalitet", case_ids),
+            audit=download_audit(ctx, "datakvalitet", case_ids, loose),
         )

@@ -10,6 +10,7 @@ import altair as alt
 import streamlit as st
 
 from metrics import registry, reports
+from metrics.audit import rows_without_case
 from ui.auth import audit_view, download_audit
 from ui.context import page_context
 from ui.fmt import danish, fmt_date, fmt_num, fmt_pct, md_escape
@@ -156,7 +157,8 @@ if rows.height == 0:
     st.success("Ingen underretninger har ventet mere end 24 timer på vurdering.", icon="✅")
 else:
     case_ids = rows["case_id"].drop_nulls().to_list()
-    audit_view(ctx, PAGE, case_ids)
+    loose = rows_without_case(rows)
+    audit_view(ctx, PAGE, case_ids, loose)
     show_table(
         rows,
         {
@@ -171,5 +173,5 @@ else:
         key="und_waiting",
         title=WAITING_TITLE,
         filters=filters,
-        audit=download_audit(ctx, PAGE, case_ids),
+        audit=download_audit(ctx, PAGE, case_ids, loose),
     )
