@@ -424,12 +424,22 @@ def test_administration_sees_no_case_rows(
     gen: dict[str, Viewer],
 ) -> None:
     admin, a = gen["admin"], gen["a"]
-    for page, params in [("views/sag.py", {"sag": _case_of(small_extract, a)}), ("views/raadgiver.py", {})]:
+    case = _case_of(small_extract, a)
+    for page, params in [
+        ("views/sag.py", {"sag": case}),
+        ("views/raadgiver.py", {}),
+        ("views/raadgiver.py", {"raadgiver": str(a.employee_id)}),
+    ]:
         at = make_app(app_env, monkeypatch, user=logged_in(str(admin.email)), page=page, params=params)
         assert not at.exception
         assert not figures(at)
         assert not {"sag", "raadgiver"} & {s.key for s in at.selectbox}
-    assert events(small_extract, audit_db).filter(pl.col("action") == "view").height == 0
+    log = events(small_extract, audit_db)
+    assert log.filter(pl.col("action") == "view").height == 0
+    # A link naming a case or a caseworker is a denied attempt, logged; opening the page plainly is not.
+    denied = log.filter(pl.col("action") == "denied")
+    assert sorted(denied["target"].to_list()) == sorted([f"sag {case}", f"rådgiver {a.employee_id}"])
+    assert set(denied["employee_id"].to_list()) == {admin.employee_id}
 
 
 # --- downloads ------------------------------------------------------------------------------

@@ -90,6 +90,8 @@ def main() -> None:
         return
     st.title("Rådgiveroverblik")
     if not ctx.viewer.sees_case_rows:
+        if (raw := st.query_params.get(P_CASEWORKER)) is not None:  # a link asked for one: a denied attempt
+            audit_denied(ctx.ex, ctx.viewer, PAGE, f"rådgiver {raw}")
         st.info("Din rolle giver ikke adgang til oplysninger om enkelte sager.")
         return
     staff = caseworkers_visible(ctx.ex, ctx.viewer, ctx.as_of, ctx.unit_id)

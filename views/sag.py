@@ -253,6 +253,8 @@ def main() -> None:
         return
     st.title("Sag")
     if not ctx.viewer.sees_case_rows:
+        if (raw := st.query_params.get(P_CASE)) is not None:  # a link asked for one: a denied attempt
+            audit_denied(ctx.ex, ctx.viewer, PAGE, f"sag {raw}", case_ids=[raw])
         st.info("Din rolle giver ikke adgang til oplysninger om enkelte sager.")
         return
     case_id = pick_case(ctx)
