@@ -33,3 +33,33 @@ def test_unknown_extract_in_link_is_named(app_env: Path) -> None:
     assert not at.exception
     assert [e.value for e in at.error] == ["Udtrækket '1999-01-01' i linket findes ikke. Vælg et udtræk i menuen."]
     assert _extract_picker(at) == "2026-11-20"  # the newest is shown instead
+
+
+@pytest.mark.parametrize("value", ["20261115", "2026-W03-4"])
+def test_date_in_link_must_be_iso(app_env: Path, value: str) -> None:
+    # date.fromisoformat accepts both; the widget would drop them silently.
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["dato"] = value
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [f"Datoen {value!r} i linket er ikke en gyldig dato (ÅÅÅÅ-MM-DD)."]
+
+
+@pytest.mark.parametrize(("value", "chosen"), [("category", "category"), ("Kategori", "category")])
+def test_economy_grouping_from_link(app_env: Path, value: str, chosen: str) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("views/oekonomi.py")
+    at.query_params["gruppering"] = value
+    at.run()
+    assert not at.exception and not at.error
+    assert [b.value for b in at.get("button_group")] == [chosen]
+
+
+def test_unknown_economy_grouping_is_named(app_env: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("views/oekonomi.py")
+    at.query_params["gruppering"] = "case"
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1 and "'case'" in at.error[0].value
+    assert [b.value for b in at.get("button_group")] == ["account"]

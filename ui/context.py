@@ -7,6 +7,7 @@ Loading is cached on plain values (path + modification time), never on frames.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -107,7 +108,7 @@ def _pick_extract(root: Path) -> Extract | None:
     )
     by_iso = {d.isoformat(): p for d, p in found}
     # A refused extract: say why, and keep the newest one that loads usable.
-    for iso in [chosen, *options]:
+    for iso in dict.fromkeys([chosen, *options]):
         try:
             ex = load_cached(by_iso[iso])
         except ExtractRefused as e:
@@ -124,6 +125,9 @@ def _pick_as_of(ex: Extract) -> date | None:
     raw = st.query_params.get(P_AS_OF)
     if raw is not None:
         try:
+            # fromisoformat alone would also take 20260115 and 2026-W03-4, which the widget drops
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw.replace("/", "-")):
+                raise ValueError(raw)
             parsed = date.fromisoformat(raw.replace("/", "-"))
         except ValueError:
             st.error(f"Datoen {raw!r} i linket er ikke en gyldig dato (ÅÅÅÅ-MM-DD).")

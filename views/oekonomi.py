@@ -55,10 +55,18 @@ st.markdown(f"Forventet regnskab er **{fmt_pct(expected_pct.value)}** af budgett
 
 # --- per group ---------------------------------------------------------------------------
 
+raw_grouping = st.query_params.get(P_GROUPING)
+if raw_grouping in reports.ECONOMY_GROUPINGS and P_GROUPING not in st.session_state:  # a link may use the key
+    st.session_state[P_GROUPING] = raw_grouping
+elif raw_grouping is not None and raw_grouping not in reports.ECONOMY_GROUPINGS.values():
+    st.error(
+        f"Fordelingen {md_escape(raw_grouping)!r} i linket findes ikke; viser fordeling på konto. "
+        f"Mulige: {', '.join(reports.ECONOMY_GROUPINGS.values())}."
+    )
 by = st.segmented_control(
     "Fordel på",
     list(reports.ECONOMY_GROUPINGS),
-    default="account",
+    default=None if P_GROUPING in st.session_state else "account",
     format_func=reports.ECONOMY_GROUPINGS.__getitem__,
     key=P_GROUPING,
     bind="query-params",
