@@ -24,6 +24,7 @@ from metrics.extract import Extract
 from metrics.loader import load_extract
 from metrics.org import org_tree
 from tests.support_access import EMAIL, UNKNOWN_EMAIL, write_extract
+from tests.support_app import grids
 from ui.auth import audit_download, audited_download_data
 from ui.context import PageContext
 
@@ -270,16 +271,16 @@ def test_revisionslog_shows_what_search_returns(
     assert not at.exception
     assert texts(at.title) == ["Revisionslog"]
     expected = search(hand_ex, leader, path=audit_db).filter(pl.col("page") != "revisionslog")
-    shown = at.dataframe[0].value
+    shown = grids(at)["revisionslog"].to_pandas()
     assert shown["Medarbejder"].tolist() == expected["name"].to_list()
     assert shown["Sager"].tolist() == [", ".join(c) for c in expected["case_ids"].to_list()]
     assert shown["Hændelse"].tolist() == ["Afvist", "Download", "Visning"]
 
     at.text_input(key="rev_person").set_value("rune").run()  # part of R3's name
-    assert at.dataframe[0].value["Medarbejder"].tolist() == ["Rune Rådgiver"]
+    assert grids(at)["revisionslog"].to_pandas()["Medarbejder"].tolist() == ["Rune Rådgiver"]
     at.text_input(key="rev_person").set_value("").run()
     at.text_input(key="rev_sag").set_value("C2").run()
-    assert at.dataframe[0].value["Forsøgt"].tolist() == ["sagen C2"]
+    assert grids(at)["revisionslog"].to_pandas()["Forsøgt"].tolist() == ["sagen C2"]
 
     # reading the log is logged too: one row per run of the page, by the leader
     reads = events(hand_ex, audit_db).filter(pl.col("page") == "revisionslog")

@@ -31,7 +31,9 @@ def test_unknown_extract_in_link_is_named(app_env: Path) -> None:
     at.query_params["udtraek"] = "1999-01-01"
     at.run()
     assert not at.exception
-    assert [e.value for e in at.error] == ["Udtrækket '1999-01-01' i linket findes ikke. Vælg et udtræk i menuen."]
+    assert [e.value for e in at.error] == [
+        "Udtrækket '1999-01-01' i linket findes ikke. Vælg et udtræk i menuen."
+    ]
     assert _extract_picker(at) == "2026-11-20"  # the newest is shown instead
 
 

@@ -4,13 +4,11 @@ extract comes from the URL (`foer`); bad or missing earlier extracts give a clea
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -19,6 +17,7 @@ from metrics.compare import Comparison, biggest_account, compare, judgement_coun
 from metrics.extract import Extract
 from metrics.loader import load_extract
 from tests.conftest import FIXTURE_END
+from tests.support_app import figures, grids
 from ui.fmt import fmt_delta, fmt_num, fmt_value
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -52,19 +51,6 @@ def expected(at: AppTest, now: Extract, before: Extract) -> Comparison:
     viewer = viewer_for_employee(now, str(at.selectbox(key="vis_som").value))
     assert viewer is not None
     return compare(now, before, str(at.selectbox(key="enhed").value), viewer)
-
-
-def figures(at: AppTest) -> list[str]:
-    return [m.value[5:].replace(NBSP, " ") for m in at.markdown if m.value.startswith("#### ")]
-
-
-def grids(at: AppTest) -> dict[str, pl.DataFrame]:
-    out = {}
-    for el in at.get("component_instance"):
-        key = json.loads(el.proto.json_args)["key"].removeprefix("grid_")
-        data = next(a for a in el.proto.special_args if a.key == "data")
-        out[key] = pl.from_arrow(pa.ipc.open_stream(data.arrow_dataframe.data.data).read_all())
-    return out  # type: ignore[return-value]
 
 
 def test_default_is_the_extract_just_before(env: Path, small_extract: Extract, earlier: Extract) -> None:

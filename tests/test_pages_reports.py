@@ -4,7 +4,6 @@ date; the URL carries unit, date and extract; bad URL values give a clear messag
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -20,6 +19,7 @@ from metrics.extract import Extract
 from metrics.org import org_tree
 from metrics.scope import Scope
 from tests.conftest import FIXTURE_END
+from tests.support_app import figures, grids
 from ui.fmt import fmt_dkk, fmt_num, fmt_pct
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -50,21 +50,6 @@ def viewer_of(at: AppTest, ex: Extract) -> Viewer:
 
 def scope_of(at: AppTest) -> tuple[Scope, date]:
     return Scope.unit(at.selectbox(key="enhed").value), at.date_input(key="dato").value
-
-
-def figures(at: AppTest) -> list[str]:
-    """The headline figures (ui.tables.show_figures), in order."""
-    return [m.value[5:].replace(NBSP, " ") for m in at.markdown if m.value.startswith("#### ")]
-
-
-def grids(at: AppTest) -> dict[str, pl.DataFrame]:
-    """The data each AgGrid was sent, by its show_table key."""
-    out = {}
-    for el in at.get("component_instance"):
-        key = json.loads(el.proto.json_args)["key"].removeprefix("grid_")
-        data = next(a for a in el.proto.special_args if a.key == "data")
-        out[key] = pl.from_arrow(pa.ipc.open_stream(data.arrow_dataframe.data.data).read_all())
-    return out  # type: ignore[return-value]
 
 
 def chart_data(at: AppTest, column: str) -> pl.DataFrame:

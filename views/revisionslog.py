@@ -9,9 +9,10 @@ import streamlit as st
 
 from metrics.access import ROLE_LABELS
 from metrics.audit import ACTION_LABELS, LOCAL_TZ, can_read_audit, search
-from ui.auth import audit_log_read, show_denied
+from ui.auth import audit_log_read, download_audit, show_denied
 from ui.context import page_context
 from ui.fmt import fmt_date, fmt_datetime, fmt_num
+from ui.tables import ColumnSpec, show_table
 
 PAGE = "revisionslog"
 LIMIT = 1000
@@ -90,5 +91,15 @@ table = events.select(
     pl.col("case_ids").list.join(", ").alias("Sager"),
     pl.col("extract_as_of").map_elements(fmt_date, return_dtype=pl.String).alias("Udtræk"),
 )
-st.dataframe(table, hide_index=True, width="stretch")
+# Through show_table, not st.dataframe: its built-in CSV download would bypass the audit log.
+show_table(
+    table,
+    {c: ColumnSpec(c) for c in table.columns},
+    key="revisionslog",
+    title="Hændelser",
+    filters=ctx.filters(),
+    audit=download_audit(
+        ctx, PAGE, events["case_ids"].explode().drop_nulls().unique().to_list(), "revisionslog"
+    ),
+)
 st.caption(f"Tider i {LOCAL_TZ}.")
