@@ -15,7 +15,7 @@ import polars as pl
 
 from metrics import registry
 from metrics.access import AccessDenied, Viewer, can_see_unit, viewer_for_employee
-from metrics.contract import TABLE_NAMES
+from metrics.contract import TABLE_LABELS, TABLE_NAMES
 from metrics.economy import EconomyFigures, economy_table, economy_total
 from metrics.extract import Extract
 from metrics.org import org_tree
@@ -25,20 +25,6 @@ from metrics.scope import Scope
 
 Judgement = str  # one of JUDGEMENTS
 JUDGEMENTS = ("improved", "worsened", "unchanged", "no_direction", "no_data")
-
-TABLE_LABELS: dict[str, str] = {
-    "org_units": "Organisation",
-    "employees": "Medarbejdere",
-    "cases": "Sager",
-    "intervention_kinds": "Foranstaltningstyper",
-    "interventions": "Foranstaltninger",
-    "payments": "Betalinger",
-    "budgets": "Budgetter",
-    "notifications": "Underretninger",
-    "deadlines": "Frister",
-    "absences": "Fravær",
-    "measurements": "Målinger",
-}
 
 KPI_SCHEMA: dict[str, pl.DataType] = {
     "metric_id": pl.String(),

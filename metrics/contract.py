@@ -131,3 +131,19 @@ def polars_schema(table: str) -> pl.Schema:
 
 def empty_frame(table: str) -> pl.DataFrame:
     return pl.DataFrame(schema=polars_schema(table))
+
+
+# Danish names of the tables, for pages and exports (capitalised; lower-case them mid-sentence).
+TABLE_LABELS: dict[str, str] = {
+    "org_units": "Organisation",
+    "employees": "Medarbejdere",
+    "cases": "Sager",
+    "intervention_kinds": "Foranstaltningstyper",
+    "interventions": "Foranstaltninger",
+    "payments": "Betalinger",
+    "budgets": "Budgetter",
+    "notifications": "Underretninger",
+    "deadlines": "Frister",
+    "absences": "Fravær",
+    "measurements": "Målinger",
+}

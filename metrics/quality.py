@@ -6,6 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from metrics.access import AccessDenied, Viewer, aggregate_root
+from metrics.contract import TABLE_LABELS
 from metrics.extract import Extract
 from metrics.loader import MESSAGE_COLUMN, RULES_COLUMN, rule_text
 from metrics.org import org_tree
@@ -19,6 +20,7 @@ def summary(ex: Extract) -> pl.DataFrame:
     rows = [
         {
             "table": table,
+            "table_label": TABLE_LABELS.get(table, table),
             "accepted": rep.accepted,
             "rejected": rep.rejected,
             "rule": rule,
@@ -30,6 +32,7 @@ def summary(ex: Extract) -> pl.DataFrame:
     ]
     schema = {
         "table": pl.String,
+        "table_label": pl.String,
         "accepted": pl.Int64,
         "rejected": pl.Int64,
         "rule": pl.String,
@@ -43,10 +46,11 @@ def table_totals(ex: Extract) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "table": list(ex.report),
+            "table_label": [TABLE_LABELS.get(t, t) for t in ex.report],
             "accepted": [r.accepted for r in ex.report.values()],
             "rejected": [r.rejected for r in ex.report.values()],
         },
-        schema={"table": pl.String, "accepted": pl.Int64, "rejected": pl.Int64},
+        schema={"table": pl.String, "table_label": pl.String, "accepted": pl.Int64, "rejected": pl.Int64},
     )
 
 

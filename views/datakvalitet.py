@@ -6,6 +6,7 @@ import streamlit as st
 
 from metrics import quality
 from metrics.access import AccessDenied
+from metrics.contract import TABLE_LABELS
 from ui.context import page_context
 from ui.fmt import fmt_num
 from ui.tables import ColumnSpec, show_table
@@ -29,7 +30,7 @@ else:
 show_table(
     totals,
     {
-        "table": ColumnSpec("Tabel"),
+        "table_label": ColumnSpec("Tabel"),
         "accepted": ColumnSpec("Godkendte rækker", "int"),
         "rejected": ColumnSpec("Sat til side", "int"),
     },
@@ -42,7 +43,7 @@ if reasons.height:
     show_table(
         reasons,
         {
-            "table": ColumnSpec("Tabel"),
+            "table_label": ColumnSpec("Tabel"),
             "rule": ColumnSpec("Regel"),
             "explanation": ColumnSpec("Forklaring"),
             "rows": ColumnSpec("Rækker", "int"),
@@ -52,7 +53,12 @@ if reasons.height:
         filters=ctx.filters(),
     )
     tables = [t for t in totals["table"].to_list() if ctx.ex.report[t].rejected]
-    table = st.selectbox("Se de afviste rækker i tabellen", tables, key="dq_table")
+    table = st.selectbox(
+        "Se de afviste rækker i tabellen",
+        tables,
+        key="dq_table",
+        format_func=lambda t: TABLE_LABELS.get(t, t),
+    )
     try:
         rows = quality.rejected_rows(ctx.ex, ctx.viewer, table)
     except AccessDenied:

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.access import can_see_unit
+from metrics.contract import TABLE_LABELS
 from metrics.scorecard import (
     CascadeRow,
     KpiDetail,
@@ -44,19 +45,6 @@ STATUS = {
 }
 SUMMARY_WORD = {"green": "på mål", "yellow": "tæt på", "red": "ikke på mål", "none": "uden data"}
 DELTA_COLOUR = {True: "green", False: "red", None: "gray"}
-TABLE_LABELS = {
-    "org_units": "organisation",
-    "employees": "medarbejdere",
-    "cases": "sager",
-    "intervention_kinds": "foranstaltningstyper",
-    "interventions": "foranstaltninger",
-    "payments": "betalinger",
-    "budgets": "budgetter",
-    "notifications": "underretninger",
-    "deadlines": "frister",
-    "absences": "fravær",
-    "measurements": "målinger",
-}
 EVERY_UNIT = {
     "kommune": "kommunen",
     "forvaltning": "hver forvaltning",
@@ -194,7 +182,7 @@ def _definition(d: KpiDetail, ctx: PageContext) -> str:
         who = md_escape(ctx.tree.label(owner.unit_id)) if owner.unit_id else EVERY_UNIT[owner.level]
         lines.append(f"**Ansvarlig:** {who} ({owner.level})")
     lines.append(f"**Datagrundlag:** {fmt_num(d.basis)} rækker på {fmt_date(ctx.as_of)}.")
-    tables = ", ".join(f"{TABLE_LABELS.get(t, t)} {fmt_num(n)}" for t, n in d.set_aside.items())
+    tables = ", ".join(f"{TABLE_LABELS.get(t, t).lower()} {fmt_num(n)}" for t, n in d.set_aside.items())
     if d.set_aside_total:
         lines.append(
             f"**Sat til side:** valideringen har sat {fmt_num(d.set_aside_total)} rækker til side i "
