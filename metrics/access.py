@@ -109,16 +109,22 @@ def require_unit(ex: Extract, viewer: Viewer, unit_id: str) -> None:
         raise AccessDenied("enheden", unit_id)
 
 
-def case_row_filter(ex: Extract, viewer: Viewer) -> pl.Expr:
-    """A filter for case-based frames (with unit_id and caseworker_id) keeping the viewer's rows."""
+def _row_filter(ex: Extract, viewer: Viewer, own: str) -> pl.Expr:
+    """Everything for system, nothing for administration, the rows whose `own` column is the
+    caseworker for a caseworker, and the subtree (by unit_id) for leaders."""
     if viewer.role == "system":
         return pl.lit(True)
     if viewer.role == "administration":
         return pl.lit(False)
     if viewer.role == "raadgiver":
-        return pl.col("caseworker_id") == viewer.employee_id
+        return pl.col(own) == viewer.employee_id
     units = pl.Series(sorted(org_tree(ex).subtree(viewer.unit_id or org_tree(ex).root)), dtype=pl.String)
     return pl.col("unit_id").is_in(units.implode())
+
+
+def case_row_filter(ex: Extract, viewer: Viewer) -> pl.Expr:
+    """A filter for case-based frames (with unit_id and caseworker_id) keeping the viewer's rows."""
+    return _row_filter(ex, viewer, "caseworker_id")
 
 
 def can_see_case(ex: Extract, viewer: Viewer, case_id: str) -> bool:
@@ -150,11 +156,4 @@ def require_caseworker(ex: Extract, viewer: Viewer, employee_id: str) -> None:
 def person_row_filter(ex: Extract, viewer: Viewer) -> pl.Expr:
     """A filter for person-level staff rows (employees, absences): own rows for a caseworker,
     the subtree for leaders, nothing for administration."""
-    if viewer.role == "system":
-        return pl.lit(True)
-    if viewer.role == "administration":
-        return pl.lit(False)
-    if viewer.role == "raadgiver":
-        return pl.col("employee_id") == viewer.employee_id
-    units = pl.Series(sorted(org_tree(ex).subtree(viewer.unit_id or org_tree(ex).root)), dtype=pl.String)
-    return pl.col("unit_id").is_in(units.implode())
+    return _row_filter(ex, viewer, "employee_id")

@@ -69,24 +69,24 @@ def _check_columns(df: pl.DataFrame, columns: Mapping[str, ColumnSpec]) -> None:
         raise ValueError("column headers must be unique")
 
 
+def typed(name: str, spec: ColumnSpec) -> pl.Expr:
+    """Column `name` cast to the dtype its kind stands for."""
+    col = pl.col(name)
+    if spec.kind in ("dkk", "pct", "num"):
+        return col.cast(pl.Float64)
+    if spec.kind == "int":
+        return col.cast(pl.Int64)
+    if spec.kind in ("date", "month"):
+        return col.cast(pl.Date)
+    if spec.kind == "datetime":
+        return col.cast(pl.Datetime("us"))
+    return col.cast(pl.String)
+
+
 def _export_frame(df: pl.DataFrame, columns: Mapping[str, ColumnSpec]) -> pl.DataFrame:
     """The listed columns in order, typed by kind, renamed to their Danish headers."""
     _check_columns(df, columns)
-    exprs: list[pl.Expr] = []
-    for name, spec in columns.items():
-        col = pl.col(name)
-        if spec.kind in ("dkk", "pct", "num"):
-            col = col.cast(pl.Float64)
-        elif spec.kind == "int":
-            col = col.cast(pl.Int64)
-        elif spec.kind in ("date", "month"):
-            col = col.cast(pl.Date)
-        elif spec.kind == "datetime":
-            col = col.cast(pl.Datetime("us"))
-        else:
-            col = col.cast(pl.String)
-        exprs.append(col.alias(spec.header))
-    return df.select(exprs)
+    return df.select(typed(name, spec).alias(spec.header) for name, spec in columns.items())
 
 
 def to_xlsx(

@@ -21,7 +21,7 @@ import polars as pl
 import streamlit as st
 from st_aggrid import AgGrid
 
-from ui.export import ColumnSpec, decimals_of, to_csv, to_xlsx
+from ui.export import ColumnSpec, decimals_of, to_csv, to_xlsx, typed
 from ui.fmt import md_escape
 
 __all__ = ["ColumnSpec", "Figure", "grid_frame", "grid_options", "show_figures", "show_table"]
@@ -141,17 +141,11 @@ def grid_frame(df: pl.DataFrame, columns: dict[str, ColumnSpec]) -> pl.DataFrame
     timestamps as ISO strings (which sort and filter correctly as dateString)."""
     exprs: list[pl.Expr] = []
     for name, spec in columns.items():
-        col = pl.col(name)
-        if spec.kind in ("dkk", "pct", "num"):
-            col = col.cast(pl.Float64)
-        elif spec.kind == "int":
-            col = col.cast(pl.Int64)
-        elif spec.kind in ("date", "month"):
-            col = col.cast(pl.Date).dt.strftime("%Y-%m-%d")
+        col = typed(name, spec)
+        if spec.kind in ("date", "month"):
+            col = col.dt.strftime("%Y-%m-%d")
         elif spec.kind == "datetime":
-            col = col.cast(pl.Datetime("us")).dt.strftime("%Y-%m-%dT%H:%M:%S")
-        else:
-            col = col.cast(pl.String)
+            col = col.dt.strftime("%Y-%m-%dT%H:%M:%S")
         exprs.append(col)
     return df.select(exprs)
 
