@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from metrics.extract import Extract
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -65,3 +68,15 @@ def test_unknown_economy_grouping_is_named(app_env: Path) -> None:
     assert not at.exception
     assert len(at.error) == 1 and "'case'" in at.error[0].value
     assert [b.value for b in at.get("button_group")] == ["account"]
+
+
+def test_demo_persona_survives_a_page_switch(app_env: Path, small_extract: Extract) -> None:
+    # Pick a caseworker as "vis som" on the scorecard, then open the case page: still them.
+    worker = small_extract["employees"].filter(pl.col("role") == "raadgiver")["employee_id"][0]
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.selectbox(key="vis_som").set_value(worker).run()
+    at.switch_page("views/sag.py")
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="vis_som").value == worker
