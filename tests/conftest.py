@@ -49,6 +49,20 @@ def make_extract(as_of: date = date(2024, 6, 14), **frames: Any) -> Extract:
     return validate_frames(manifest(as_of), tables)
 
 
+def frame(table: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """A contract table from row dicts, with the contract's dtypes."""
+    from metrics.contract import polars_schema
+
+    return pl.DataFrame(rows, schema=polars_schema(table), orient="row")
+
+
+def clean_extract(as_of: date, **rows: list[dict[str, Any]]) -> Extract:
+    """An extract from row dicts per table that must pass validation untouched."""
+    ex = make_extract(as_of=as_of, **{t: frame(t, r) for t, r in rows.items()})
+    assert ex.rejected_total == 0, ex.report  # the fixture itself must be valid
+    return ex
+
+
 @pytest.fixture(scope="session")
 def small_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two small synthetic extracts (14 days apart) made by the demo generator."""

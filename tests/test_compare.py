@@ -37,16 +37,11 @@ from metrics.compare import (
     judge,
     judgement_counts,
 )
-from metrics.contract import polars_schema
 from metrics.extract import Extract
-from tests.conftest import make_extract
+from tests.conftest import frame, make_extract
 
 BEFORE, NOW = date(2024, 6, 14), date(2024, 6, 28)
 SYSTEM = Viewer.system()
-
-
-def frame(table: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=polars_schema(table), orient="row")
 
 
 def case(cid: str, unit: str, opened: date = date(2022, 1, 1), cw: str | None = None) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from typing import Any
 import polars as pl
 import pytest
 
-from metrics.contract import polars_schema
 from metrics.extract import Extract
 from metrics.kpis import (
     aktive_sager,
@@ -23,20 +22,11 @@ from metrics.kpis import (
     undersoegelser_rettidige_pct,
 )
 from metrics.scope import Scope
-from tests.conftest import make_extract
+from tests.conftest import clean_extract as extract
+from tests.conftest import frame, make_extract
 
 AS_OF = date(2024, 6, 14)
 ROOT, A, B = Scope.unit("K"), Scope.unit("A"), Scope.unit("B")
-
-
-def frame(table: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=polars_schema(table), orient="row")
-
-
-def extract(as_of: date, **rows: list[dict[str, Any]]) -> Extract:
-    ex = make_extract(as_of=as_of, **{t: frame(t, r) for t, r in rows.items()})
-    assert ex.rejected_total == 0, ex.report
-    return ex
 
 
 def employee(

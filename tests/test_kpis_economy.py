@@ -10,29 +10,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import polars as pl
 import pytest
 
-from metrics.contract import polars_schema
 from metrics.economy import economy_table, economy_total, oekonomi_forventet_pct, udgift_pr_sag
 from metrics.economy import udgift_pr_sag_aendring_pct as aendring
 from metrics.extract import Extract
 from metrics.registry import compute
 from metrics.scope import Scope
-from tests.conftest import make_extract
+from tests.conftest import clean_extract as extract
 
 AS_OF = date(2024, 6, 14)
 ROOT, A, B = Scope.unit("K"), Scope.unit("A"), Scope.unit("B")
-
-
-def frame(table: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=polars_schema(table), orient="row")
-
-
-def extract(as_of: date, **rows: list[dict[str, Any]]) -> Extract:
-    ex = make_extract(as_of=as_of, **{t: frame(t, r) for t, r in rows.items()})
-    assert ex.rejected_total == 0, ex.report  # the fixture itself must be valid
-    return ex
 
 
 def employee(eid: str, unit: str) -> dict[str, Any]:

@@ -9,27 +9,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import polars as pl
 import pytest
 
-from metrics.contract import polars_schema
 from metrics.extract import Extract
 from metrics.kpis import personaleomsaetning_pct, sygefravaer_pct
 from metrics.scope import Scope
-from tests.conftest import make_extract
+from tests.conftest import clean_extract as extract
 
 ROOT, A, B = Scope.unit("K"), Scope.unit("A"), Scope.unit("B")
 SICK_AS_OF = date(2024, 1, 12)
-
-
-def frame(table: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=polars_schema(table), orient="row")
-
-
-def extract(as_of: date, **rows: list[dict[str, Any]]) -> Extract:
-    ex = make_extract(as_of=as_of, **{t: frame(t, r) for t, r in rows.items()})
-    assert ex.rejected_total == 0, ex.report
-    return ex
 
 
 def employee(

@@ -30,6 +30,7 @@ from metrics.loader import (
     validation_json,
 )
 from metrics.schemas import PRIMARY_KEYS, SCHEMAS
+from tests.conftest import frame
 
 AS_OF = date(2024, 6, 14)
 MANIFEST = Manifest(
@@ -151,10 +152,6 @@ FRESH_KEY: dict[str, dict[str, Any]] = {
 
 def rows(table: str) -> list[dict[str, Any]]:
     return deepcopy(BASE[table])
-
-
-def frame(table: str, table_rows: list[dict[str, Any]]) -> pl.DataFrame:
-    return pl.DataFrame(table_rows, schema=polars_schema(table), orient="row")
 
 
 def base_frames() -> dict[str, pl.DataFrame]:
