@@ -56,7 +56,7 @@ pytestmark = pytest.mark.browser
 expect.set_options(timeout=PAGE_TIMEOUT_MS)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -73,22 +73,56 @@ class Server:
         return self.log.read_text(errors="replace")[-chars:]
 
 
-def _wait_healthy(server: Server) -> None:
+def wait_http(url: str, process: subprocess.Popen[bytes], log: Path, body: bytes | None = None) -> None:
+    """Until `url` answers 200 (with `body`, if given); fail with the log's tail if the process dies."""
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"streamlit exited with {server.process.returncode}:\n{server.log_tail()}")
+        if process.poll() is not None:
+            tail = log.read_text(errors="replace")[-4000:]
+            pytest.fail(f"{process.args!r} exited with {process.returncode}:\n{tail}")
         try:
-            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as r:
-                if r.status == 200 and r.read().strip() == b"ok":
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200 and (body is None or r.read().strip() == body):
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.25)  # polling a process we don't control: there is nothing to wait on
-    pytest.fail(f"streamlit did not become healthy in {SERVER_START_TIMEOUT_S} s:\n{server.log_tail()}")
+    pytest.fail(
+        f"{url} did not answer in {SERVER_START_TIMEOUT_S} s:\n{log.read_text(errors='replace')[-4000:]}"
+    )
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def streamlit_command(port: int, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless=true",
+        "--server.address=127.0.0.1",
+        f"--server.port={port}",
+        "--browser.gatherUsageStats=false",
+        "--server.fileWatcherType=none",
+        *extra,
+    ]
+
+
+def start_process(cmd: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Output to a file (a pipe nobody reads would fill up and block), in its own session."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
     os.killpg(process.pid, signal.SIGTERM)  # our own session: streamlit and anything it started
@@ -103,7 +137,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def running_server(root: Path, workdir: Path) -> Iterator[Server]:
     """`streamlit run app.py` on the extracts under `root`, output to a file in `workdir` (a pipe
     nobody reads would fill up and block the server); stopped on exit."""
-    port = _free_port()
+    port = free_port()
     log = workdir / "server.log"
     env = {
         **os.environ,
@@ -111,34 +145,13 @@ def running_server(root: Path, workdir: Path) -> Iterator[Server]:
         "STYRING_AUDIT_DB": str(workdir / "audit.sqlite"),  # never the repo's data/audit.sqlite
         "PYTHONUNBUFFERED": "1",
     }
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless=true",
-        "--server.address=127.0.0.1",
-        f"--server.port={port}",
-        "--browser.gatherUsageStats=false",
-        "--server.fileWatcherType=none",
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            cmd,
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    process = start_process(streamlit_command(port), log, env)
     srv = Server(url=f"http://127.0.0.1:{port}", root=root, log=log, process=process)
     try:
-        _wait_healthy(srv)
+        wait_http(f"{srv.url}/_stcore/health", process, log, b"ok")
         yield srv
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 @pytest.fixture(scope="session")

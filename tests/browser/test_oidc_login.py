@@ -11,13 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,59 +25,19 @@ from metrics.access import Viewer, viewer_for_email
 from metrics.audit import search
 from metrics.casework import cases_visible
 from metrics.extract import Extract
-from tests.browser.conftest import READY
+from tests.browser.conftest import (
+    READY,
+    free_port,
+    start_process,
+    stop_process,
+    streamlit_command,
+    wait_http,
+)
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
-START_TIMEOUT_S = 120
 TIMEOUT_MS = 90_000
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_http(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{process.args!r} exited with {process.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.25)  # polling a process we don't control: there is nothing to wait on
-    pytest.fail(f"{url} did not answer in {START_TIMEOUT_S} s:\n{log.read_text()[-4000:]}")
-
-
-def _start(cmd: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """Output to a file (a pipe nobody reads would fill up and block), own process group."""
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            cmd,
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
 
 
 @dataclass(frozen=True)
@@ -116,12 +71,12 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(small_root: Path, people: People, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("oidc")
-    idp_port, app_port = _free_port(), _free_port()
+    idp_port, app_port = free_port(), free_port()
     idp_url, app_url = f"http://127.0.0.1:{idp_port}", f"http://127.0.0.1:{app_port}"
     claims = {"sub": "caseworker-1", "email": people.me.email, "name": people.me.name}
     idp_log, app_log = tmp / "idp.log", tmp / "app.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
-    idp = _start(
+    idp = start_process(
         [
             sys.executable,
             "-m",
@@ -135,7 +90,7 @@ def stack(small_root: Path, people: People, tmp_path_factory: pytest.TempPathFac
     )
     processes = [idp]
     try:
-        _wait_http(f"{idp_url}/.well-known/openid-configuration", idp, idp_log)
+        wait_http(f"{idp_url}/.well-known/openid-configuration", idp, idp_log)
         secrets = tmp / "secrets.toml"
         secrets.write_text(
             "[auth]\n"
@@ -147,29 +102,17 @@ def stack(small_root: Path, people: People, tmp_path_factory: pytest.TempPathFac
             encoding="utf-8",
         )
         audit_db = tmp / "audit.sqlite"
-        app = _start(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless=true",
-                "--server.address=127.0.0.1",
-                f"--server.port={app_port}",
-                "--browser.gatherUsageStats=false",
-                "--server.fileWatcherType=none",
-                f"--secrets.files={secrets}",
-            ],
+        app = start_process(
+            streamlit_command(app_port, f"--secrets.files={secrets}"),
             app_log,
             {**env, "STYRING_EXTRACTS": str(small_root), "STYRING_AUDIT_DB": str(audit_db)},
         )
         processes.append(app)
-        _wait_http(f"{app_url}/_stcore/health", app, app_log)
+        wait_http(f"{app_url}/_stcore/health", app, app_log)
         yield Stack(app_url=app_url, audit_db=audit_db, app_log=app_log)
     finally:
         for p in reversed(processes):
-            _stop(p)
+            stop_process(p)
 
 
 def _ready(page: Page) -> None:
