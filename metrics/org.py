@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import polars as pl
-
 from metrics.extract import Extract
 
 
@@ -86,7 +84,3 @@ def org_tree(ex: Extract) -> OrgTree:
     )
     ex._cache["org_tree"] = tree
     return tree
-
-
-def unit_frame(tree: OrgTree, units: frozenset[str]) -> pl.Series:
-    return pl.Series("unit_id", sorted(units), dtype=pl.String)

@@ -222,10 +222,6 @@ def get(metric_id: str) -> MetricDef:
     return measurement_def(metric_id)
 
 
-def is_known(ex: Extract, metric_id: str) -> bool:
-    return metric_id in REGISTRY or metric_id in measurement_ids(ex)
-
-
 def compute(ex: Extract, metric_id: str, scope: Scope, as_of: date) -> KpiValue:
     return get(metric_id).compute(ex, scope, as_of)
 

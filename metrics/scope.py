@@ -21,7 +21,6 @@ from metrics.extract import Extract
 from metrics.org import org_tree
 
 CASE_TABLES = ("cases", "interventions", "payments", "deadlines")
-UNIT_TABLES = ("notifications", "employees", "budgets", "measurements", "absences")
 _SCOPED_CACHE_SIZE = 96
 _LOCK = threading.Lock()
 
