@@ -18,6 +18,16 @@ if [ ! -x "$CHROMIUM" ]; then
     # Fonts are only a Recommends of chromium; without one, pages render as boxes.
     apt_install chromium fonts-liberation
 fi
+# Storage tests run against a real PostgreSQL server that the suite starts itself (tests/support_db.py);
+# the PDF pack is read back with poppler's pdftotext.
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    echo "==> Installing Debian's postgresql for the storage tests"
+    apt_install postgresql
+fi
+if ! command -v pdftotext >/dev/null 2>&1; then
+    echo "==> Installing Debian's poppler-utils for the PDF tests"
+    apt_install poppler-utils
+fi
 # The browser tests launch $CHROMIUM directly; Playwright must never fetch a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
