@@ -66,10 +66,11 @@ def with_prepaid(interventions: pl.DataFrame, payments: pl.DataFrame, as_of: dat
     cols = [_prepaid_col(m) for m in later]
     if not later:
         return interventions
+    # plain date comparisons: this scans every payment of the scope's year
     ahead = payments.filter(
-        (pl.col("posted_on") <= as_of)
-        & (pl.col("period").dt.year() == as_of.year)
-        & (pl.col("period").dt.month() > as_of.month)
+        (pl.col("period") >= date(as_of.year, later[0], 1))
+        & (pl.col("period") <= date(as_of.year, 12, 31))
+        & (pl.col("posted_on") <= as_of)
     )
     sums = ahead.group_by("intervention_id", pl.col("period").dt.month().alias("m")).agg(
         pl.col("amount").sum()
@@ -94,19 +95,26 @@ def with_prepaid(interventions: pl.DataFrame, payments: pl.DataFrame, as_of: dat
     )
 
 
+def _month_due(as_of: date, m: int) -> pl.Expr:
+    return (pl.col("monthly_cost") * month_share(as_of.year, m) - pl.col(_prepaid_col(m))).clip(
+        lower_bound=0.0
+    )
+
+
 def committed_month_amount(as_of: date, m: int) -> pl.Expr:
     """Per intervention (with prepaid columns): month m's max(0, monthly_cost × f(m) − prepaid(m));
     0 for interventions decided after as_of."""
-    own = (pl.col("monthly_cost") * month_share(as_of.year, m) - pl.col(_prepaid_col(m))).clip(
-        lower_bound=0.0
-    )
-    return pl.when(pl.col("decided_on") <= as_of).then(own).otherwise(0.0)
+    return pl.when(pl.col("decided_on") <= as_of).then(_month_due(as_of, m)).otherwise(0.0)
 
 
 def committed_amount(as_of: date) -> pl.Expr:
-    """Per intervention (with prepaid columns, see `with_prepaid`): kpis.md committed."""
-    terms = [committed_month_amount(as_of, m) for m in committed_months(as_of)]
-    return (pl.sum_horizontal(terms) if terms else pl.lit(0.0)).alias("committed")
+    """Per intervention (with prepaid columns, see `with_prepaid`): kpis.md committed, the sum of
+    `committed_month_amount` over the months after M."""
+    later = committed_months(as_of)
+    if not later:
+        return pl.lit(0.0).alias("committed")
+    due = pl.sum_horizontal([_month_due(as_of, m) for m in later])
+    return pl.when(pl.col("decided_on") <= as_of).then(due).otherwise(0.0).alias("committed")
 
 
 def committed(interventions: pl.DataFrame, payments: pl.DataFrame, as_of: date) -> float:
