@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from metrics.contract import TABLE_NAMES, file_name
+from metrics.economy import committed
 
 
 def num(x: Any) -> float:
@@ -31,17 +32,7 @@ def expected(t: dict[str, pl.DataFrame], as_of: date) -> float:
     """kpis.md 'expected' for the whole municipality: actual + committed for the rest of the year."""
     y = as_of.year
     actual = t["payments"].filter(pl.col("period").dt.year() == y)["amount"].sum()
-    iv = t["interventions"].filter(pl.col("decided_on") <= as_of)
-    committed = 0.0
-    for m in range(as_of.month + 1, 13):
-        first = date(y, m, 1)
-        last = (date(y + 1, 1, 1) if m == 12 else date(y, m + 1, 1)) - timedelta(days=1)
-        dim = (last - first).days + 1
-        lo = pl.max_horizontal(pl.col("start_on"), pl.lit(first))
-        hi = pl.min_horizontal(pl.col("end_on").fill_null(last), pl.lit(last))
-        days = ((hi - lo).dt.total_days() + 1).clip(lower_bound=0)
-        committed += iv.select((pl.col("monthly_cost") * days / dim).sum()).item()
-    return num(actual) + committed
+    return num(actual) + committed(t["interventions"], t["payments"], as_of)
 
 
 def measure(t: dict[str, pl.DataFrame], as_of: date) -> dict[str, float]:
@@ -185,6 +176,7 @@ def measure(t: dict[str, pl.DataFrame], as_of: date) -> dict[str, float]:
         .height
     )
     out["december_paid_in_january"] = dec
+    out["paid_in_advance"] = t["payments"].filter(pl.col("posted_on") < pl.col("period")).height
     return out
 
 
@@ -280,6 +272,11 @@ def table(path: Path) -> str:
             "Negative betalinger / december betalt i januar",
             "nogle",
             f"{m['payments_negative']:.0f} / {m['december_paid_in_january']:.0f}",
+        ),
+        (
+            "Plejefamiliebetalinger betalt forud (15.–25. i måneden før)",
+            "nogle",
+            f"{m['paid_in_advance']:.0f}",
         ),
     ]
     lines = ["| Mål | Mål (kilde: se nedenfor) | Genereret |", "| --- | --- | --- |"]

@@ -101,6 +101,11 @@ NOTIFICATION_SOURCES = ("skole", "sundhed", "politi", "dagtilbud", "forælder", 
 NOTIFICATION_SOURCE_P = (0.21, 0.20, 0.125, 0.12, 0.09, 0.075, 0.18)
 NOTIFICATION_LATE_SHARE = 0.03  # assessed 5-10 days late (weekends come on top)
 
+# Family-care allowances paid in advance, between the 15th and the 25th of the month before
+# (kpis.md 1.1 prepaid: such a month is in actual and not again in committed).
+ADVANCE_SHARE = 0.1
+ADVANCE_DAYS = (15, 25)
+
 # Deadlines: share done after the due date, and share never done at all.
 DEADLINE_LATE_SHARE = 0.14
 DEADLINE_NEVER_SHARE = 0.02

@@ -824,6 +824,11 @@ def _payments(ctx: _Ctx, seg: Arrays, iv_ids: pl.Series) -> tuple[pl.DataFrame, 
     p_seg = np.concatenate([s, s[ci]])
     p_month = np.concatenate([month, month[ci]])
     p_posted = np.concatenate([posted, next_weekday(posted[ci] + uniform_int(rng, 15, 120, len(ci)))])
+    # Drawn last so the draws above stay as they were. Refunds keep their dates.
+    advance = family_care & (rng.random(n) < P.ADVANCE_SHARE)
+    ahead = month_start(month - 1) + uniform_int(rng, *P.ADVANCE_DAYS, n) - 1
+    ahead = next_weekday(np.maximum(ahead, seg["decided"][s] + 1))
+    p_posted[:n] = np.where(advance, np.minimum(ahead, posted), posted)
     p_amount = np.concatenate([amount, -np.round(amount[ci] * share, 2)])
     order = np.lexsort((p_month, p_seg, p_posted))
     payments = pl.DataFrame(
@@ -848,11 +853,15 @@ def _expected_at(ref: int, seg: Arrays, pay: Arrays) -> F64:
     visible = seg["decided"] <= ref
     end = np.where(seg["known"] <= ref, seg["end"], NO_DATE)
     december = int(month_index(np.array([day(date(year, 12, 1))]))[0])
+    known = pay["posted"] <= ref
     for m in range(int(month_index(np.array([ref]))[0]) + 1, december + 1):
         first = int(month_start(np.array([m]))[0])
         dim = int(days_in_month(np.array([m]))[0])
         cov = np.minimum(end, first + dim - 1) - np.maximum(seg["start"], first) + 1
-        expected += np.where(visible, seg["cost"] * np.clip(cov, 0, None) / dim, 0.0)
+        ahead = known & (pay["month"] == m)
+        prepaid = np.bincount(pay["seg"][ahead], weights=pay["amount"][ahead], minlength=len(seg["case"]))
+        month = np.clip(seg["cost"] * np.clip(cov, 0, None) / dim - np.clip(prepaid, 0, None), 0, None)
+        expected += np.where(visible, month, 0.0)
     return expected
 
 

@@ -34,7 +34,14 @@ from metrics.access import (
     require_caseworker,
     require_unit,
 )
-from metrics.economy import EconomyFigures, actual, committed, counted_in_actual, economy_table
+from metrics.economy import (
+    EconomyFigures,
+    actual,
+    committed,
+    counted_in_actual,
+    economy_table,
+    month_share,
+)
 from metrics.extract import Extract
 from metrics.kpis import active_on, employed_on, overdue
 from metrics.org import org_tree
@@ -131,14 +138,6 @@ def deadline_status(as_of: date) -> pl.Expr:
         .otherwise(pl.lit("open"))
         .alias("status")
     )
-
-
-def month_share(year: int, month: int) -> pl.Expr:
-    """kpis.md f(m): the share of month m's days with start_on ≤ d and (end_on null or d ≤ end_on)."""
-    first, last = date(year, month, 1), month_end(year, month)
-    lo = pl.max_horizontal(pl.col("start_on"), pl.lit(first))
-    hi = pl.min_horizontal(pl.col("end_on").fill_null(pl.lit(last)), pl.lit(last))
-    return ((hi - lo).dt.total_days() + 1).clip(lower_bound=0) / last.day
 
 
 # --- caseworkers -----------------------------------------------------------------------
@@ -489,7 +488,7 @@ def case_detail(ex: Extract, viewer: Viewer, case_id: str, as_of: date) -> CaseD
     )
 
     act = actual(pay_all, as_of)
-    com = committed(iv, as_of)
+    com = committed(iv, pay_all, as_of)
     return CaseDetail(
         facts=facts,
         interventions=interventions,

@@ -38,33 +38,88 @@ def actual(payments: pl.DataFrame, as_of: date) -> float:
     return float(payments.filter(counted_in_actual(as_of))["amount"].sum())
 
 
-def remaining_months_share(as_of: date) -> pl.Expr:
-    """Σ over the months after M of the share of the month's days the intervention covers."""
-    year = as_of.year
-    terms: list[pl.Expr] = []
-    for m in range(as_of.month + 1, 13):
-        first, last = date(year, m, 1), month_end(year, m)
-        lo = pl.max_horizontal(pl.col("start_on"), pl.lit(first))
-        hi = pl.min_horizontal(pl.col("end_on").fill_null(pl.lit(last)), pl.lit(last))
-        days = ((hi - lo).dt.total_days() + 1).clip(lower_bound=0)
-        terms.append(days / last.day)
-    if not terms:
-        return pl.lit(0.0)
-    return pl.sum_horizontal(terms)
+def month_share(year: int, month: int) -> pl.Expr:
+    """kpis.md f(m): the share of month m's days with start_on ≤ d and (end_on null or d ≤ end_on)."""
+    first, last = date(year, month, 1), month_end(year, month)
+    lo = pl.max_horizontal(pl.col("start_on"), pl.lit(first))
+    hi = pl.min_horizontal(pl.col("end_on").fill_null(pl.lit(last)), pl.lit(last))
+    return ((hi - lo).dt.total_days() + 1).clip(lower_bound=0) / last.day
 
 
-def committed_amount(as_of: date) -> pl.Expr:
-    """Per intervention: monthly_cost × remaining share; 0 for interventions decided after as_of."""
+def committed_months(as_of: date) -> list[int]:
+    """The months m = M+1 … 12 of as_of's year that committed covers."""
+    return list(range(as_of.month + 1, 13))
+
+
+def _prepaid_col(m: int) -> str:
+    return f"prepaid_{m}"
+
+
+def with_prepaid(interventions: pl.DataFrame, payments: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """`interventions` with one column prepaid_<m> per month m after M (kpis.md prepaid(m)):
+    max(0, Σ amount of the intervention's payments with period = month m of year, posted_on ≤ as_of).
+
+    Few payments are posted ahead, so they are summed per (intervention, month) once and joined
+    onto the interventions; `committed_amount` and `committed_month_amount` need these columns.
+    """
+    later = committed_months(as_of)
+    cols = [_prepaid_col(m) for m in later]
+    if not later:
+        return interventions
+    # plain date comparisons: this scans every payment of the scope's year
+    ahead = payments.filter(
+        (pl.col("period") >= date(as_of.year, later[0], 1))
+        & (pl.col("period") <= date(as_of.year, 12, 31))
+        & (pl.col("posted_on") <= as_of)
+    )
+    sums = ahead.group_by("intervention_id", pl.col("period").dt.month().alias("m")).agg(
+        pl.col("amount").sum()
+    )
+    wide = (
+        sums.select(
+            "intervention_id",
+            *[
+                pl.when(pl.col("m") == m).then(pl.col("amount").clip(lower_bound=0.0)).otherwise(0.0).alias(c)
+                for m, c in zip(later, cols, strict=True)
+            ],
+        )
+        .group_by("intervention_id")
+        .agg(pl.col(cols).sum())
+    )
+    if wide.height == 0:
+        return interventions.drop(cols, strict=False).with_columns(pl.lit(0.0).alias(c) for c in cols)
     return (
-        pl.when(pl.col("decided_on") <= as_of)
-        .then(pl.col("monthly_cost") * remaining_months_share(as_of))
-        .otherwise(0.0)
-        .alias("committed")
+        interventions.drop(cols, strict=False)
+        .join(wide, on="intervention_id", how="left")
+        .with_columns(pl.col(cols).fill_null(0.0))
     )
 
 
-def committed(interventions: pl.DataFrame, as_of: date) -> float:
-    return float(interventions.select(committed_amount(as_of).sum()).item())
+def _month_due(as_of: date, m: int) -> pl.Expr:
+    return (pl.col("monthly_cost") * month_share(as_of.year, m) - pl.col(_prepaid_col(m))).clip(
+        lower_bound=0.0
+    )
+
+
+def committed_month_amount(as_of: date, m: int) -> pl.Expr:
+    """Per intervention (with prepaid columns): month m's max(0, monthly_cost × f(m) − prepaid(m));
+    0 for interventions decided after as_of."""
+    return pl.when(pl.col("decided_on") <= as_of).then(_month_due(as_of, m)).otherwise(0.0)
+
+
+def committed_amount(as_of: date) -> pl.Expr:
+    """Per intervention (with prepaid columns, see `with_prepaid`): kpis.md committed, the sum of
+    `committed_month_amount` over the months after M."""
+    later = committed_months(as_of)
+    if not later:
+        return pl.lit(0.0).alias("committed")
+    due = pl.sum_horizontal([_month_due(as_of, m) for m in later])
+    return pl.when(pl.col("decided_on") <= as_of).then(due).otherwise(0.0).alias("committed")
+
+
+def committed(interventions: pl.DataFrame, payments: pl.DataFrame, as_of: date) -> float:
+    """kpis.md committed of `interventions`; `payments` must hold (at least) their payments."""
+    return float(with_prepaid(interventions, payments, as_of).select(committed_amount(as_of).sum()).item())
 
 
 def budget(budgets: pl.DataFrame, year: int) -> float:
@@ -85,8 +140,9 @@ def _has_budget(scope: Scope) -> bool:
 
 
 def economy_total(ex: Extract, scope: Scope, as_of: date) -> EconomyFigures:
-    act = actual(scoped_payments_year(ex, scope, as_of.year), as_of)
-    com = committed(scoped_interventions_year(ex, scope, as_of.year), as_of)
+    pay = scoped_payments_year(ex, scope, as_of.year)
+    act = actual(pay, as_of)
+    com = committed(scoped_interventions_year(ex, scope, as_of.year), pay, as_of)
     bud = budget(scoped(ex, "budgets", scope), as_of.year) if _has_budget(scope) else None
     exp = act + com
     return EconomyFigures(bud, act, com, exp, None if bud is None else bud - exp)
@@ -109,11 +165,12 @@ def economy_table(ex: Extract, scope: Scope, as_of: date, by: str) -> pl.DataFra
     """
     if by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}; choose one of {', '.join(GROUPINGS)}")
-    pay = _with_group(
-        ex, scoped_payments_year(ex, scope, as_of.year).filter(counted_in_actual(as_of)), scope, by
-    )
+    pay_year = scoped_payments_year(ex, scope, as_of.year)
+    pay = _with_group(ex, pay_year.filter(counted_in_actual(as_of)), scope, by)
     act = pay.group_by("group").agg(pl.col("amount").sum().alias("actual"))
-    iv = _with_group(ex, scoped_interventions_year(ex, scope, as_of.year), scope, by)
+    iv = with_prepaid(
+        _with_group(ex, scoped_interventions_year(ex, scope, as_of.year), scope, by), pay_year, as_of
+    )
     com = iv.group_by("group").agg(committed_amount(as_of).sum().alias("committed"))
     out = act.join(com, on="group", how="full", coalesce=True, nulls_equal=True)
     budgeted = by in BUDGETED_GROUPINGS and _has_budget(scope)

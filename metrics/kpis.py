@@ -6,12 +6,13 @@ functions without that suffix apply a scope to an extract.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 import polars as pl
 
 from metrics.extract import Extract
+from metrics.org import org_tree
 from metrics.scope import Scope, scoped, scoped_year
 from metrics.values import KpiValue, cutoff, ratio, year_start
 
@@ -168,28 +169,53 @@ def personaleomsaetning_pct_frames(employees: pl.DataFrame, as_of: date) -> KpiV
 # --- measurements --------------------------------------------------------------------
 
 
-def _weighted_mean(rows: pl.DataFrame) -> KpiValue:
-    w = rows["respondents"].fill_null(1).cast(pl.Float64)
-    total = float(w.sum())
-    return ratio(float((rows["value"] * w).sum()), total, rows.height, scale=1.0)
+def measurement_frames(
+    measurements: pl.DataFrame, children: Mapping[str, Sequence[str]], unit_id: str, kpi_id: str, as_of: date
+) -> KpiValue:
+    """kpis.md 1.1, section Measurements. `measurements` holds the rows of unit_id's subtree,
+    `children` the organisation's child units per unit.
 
-
-def measurement_frames(measurements: pl.DataFrame, unit_id: str, kpi_id: str, as_of: date) -> KpiValue:
-    """`measurements` holds the rows of unit_id's subtree. kpis.md, section Measurements.
-
-    Several rows of one unit on its latest period_end (the contract has no key
-    here) are combined as a respondent-weighted mean.
+    A unit with rows of its own (period_end ≤ as_of) takes its latest: one row is the value
+    with its respondents as weight (null counts 1); several rows on that date give their
+    weighted mean (null when the weights sum to 0) and the summed weight. A unit without
+    rows takes the weighted mean of its children's values found by this same rule, and
+    their summed weight; a weight of 0 contributes nothing. basis: the rows used.
     """
     m = measurements.filter((pl.col("kpi_id") == kpi_id) & (pl.col("period_end") <= as_of))
     latest = m.filter(pl.col("period_end") == pl.col("period_end").max().over("unit_id"))
-    own = latest.filter(pl.col("unit_id") == unit_id)
-    if own.height == 1:  # u's own value; respondents only weigh the roll-up (and may be 0)
-        return KpiValue(float(own["value"].item()), 1)
-    if own.height:
-        return _weighted_mean(own)
-    if latest.height == 0:
-        return KpiValue(None, 0)
-    return _weighted_mean(latest)
+    w = pl.col("respondents").fill_null(1).cast(pl.Float64)
+    own = {
+        r["unit_id"]: r
+        for r in latest.group_by("unit_id")
+        .agg(
+            pl.len().alias("rows"),
+            pl.col("value").first().alias("first"),
+            (pl.col("value") * w).sum().alias("vw"),
+            w.sum().alias("w"),
+        )
+        .iter_rows(named=True)
+    }
+
+    def value_of(u: str) -> KpiValue:
+        if u in own:
+            r = own[u]
+            if r["rows"] == 1:  # u's own value, whatever its weight (the weight only counts above u)
+                return KpiValue(float(r["first"]), 1, float(r["vw"]), float(r["w"]))
+            return ratio(float(r["vw"]), float(r["w"]), r["rows"], scale=1.0)
+        vw = weight = 0.0
+        basis = 0
+        for child in children.get(u, ()):
+            c = value_of(child)
+            if c.value is None or not c.denominator:
+                continue
+            vw += c.value * c.denominator
+            weight += c.denominator
+            basis += c.basis
+        if basis == 0:
+            return KpiValue(None, 0)
+        return ratio(vw, weight, basis, scale=1.0)
+
+    return value_of(unit_id)
 
 
 # --- scoped wrappers -----------------------------------------------------------------
@@ -241,7 +267,8 @@ def measurement(kpi_id: str) -> Callable[[Extract, Scope, date], KpiValue]:
     def compute(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
         if scope.unit_id is None:
             return KpiValue(None, 0)
-        return measurement_frames(scoped(ex, "measurements", scope), scope.unit_id, kpi_id, as_of)
+        children = org_tree(ex).children
+        return measurement_frames(scoped(ex, "measurements", scope), children, scope.unit_id, kpi_id, as_of)
 
     compute.__name__ = f"measurement_{kpi_id}"
     return compute

@@ -15,8 +15,14 @@ import polars as pl
 
 from metrics import registry
 from metrics.access import Viewer, case_row_filter, person_row_filter
-from metrics.casework import month_share
-from metrics.economy import EconomyFigures, counted_in_actual, economy_table, economy_total
+from metrics.economy import (
+    EconomyFigures,
+    committed_month_amount,
+    counted_in_actual,
+    economy_table,
+    economy_total,
+    with_prepaid,
+)
 from metrics.extract import Extract
 from metrics.kpis import (
     HOURS_24,
@@ -28,7 +34,7 @@ from metrics.kpis import (
     received_ytd,
 )
 from metrics.org import org_tree
-from metrics.scope import Scope, check_scope, scoped, scoped_payments_year
+from metrics.scope import Scope, check_scope, scoped, scoped_interventions_year, scoped_payments_year
 from metrics.values import KpiValue, cutoff, trend_dates, year_start
 
 # --- labels ---------------------------------------------------------------------------
@@ -147,7 +153,7 @@ def economy_monthly(ex: Extract, scope: Scope, as_of: date) -> pl.DataFrame:
       as_of, year(period) = year) whose period month is ≤ m. A payment posted ahead for a
       later month counts in the month it covers.
     - committed_cum(m) = 0 for m ≤ M; for m > M, Σ_{k=M+1..m} Σ over interventions
-      decided by as_of of monthly_cost × f(k) (kpis.md f).
+      decided by as_of of max(0, monthly_cost × f(k) − prepaid(k)) (kpis.md f, prepaid).
     - expected_cum(m) = actual_cum(m) + committed_cum(m). So expected_cum(12) = actual +
       committed = kpis.md expected, and expected_cum(M) includes no committed amount.
     - budget = the year's budget for the scope (null for a caseworker scope);
@@ -155,20 +161,22 @@ def economy_monthly(ex: Extract, scope: Scope, as_of: date) -> pl.DataFrame:
     - is_actual = m ≤ M (the point rests on postings; later points add commitments).
     """
     year, big_m = as_of.year, as_of.month
+    pay_year = scoped_payments_year(ex, scope, year)
     pay = (
-        scoped_payments_year(ex, scope, year)
-        .filter(counted_in_actual(as_of))
+        pay_year.filter(counted_in_actual(as_of))
         .group_by(pl.col("period").dt.month().alias("m"))
         .agg(pl.col("amount").sum())
     )
     by_month = dict(zip(pay["m"].to_list(), pay["amount"].to_list(), strict=True))
-    iv = scoped(ex, "interventions", scope).filter(pl.col("decided_on") <= as_of)
+    iv = scoped_interventions_year(ex, scope, year).filter(pl.col("decided_on") <= as_of)
     later = list(range(big_m + 1, 13))
     com_month: dict[int, float] = {}
     if later and iv.height:
-        row = iv.select(
-            (pl.col("monthly_cost") * month_share(year, m)).sum().alias(str(m)) for m in later
-        ).row(0)
+        row = (
+            with_prepaid(iv, pay_year, as_of)
+            .select(committed_month_amount(as_of, m).sum().alias(str(m)) for m in later)
+            .row(0)
+        )
         com_month = {m: float(v) for m, v in zip(later, row, strict=True)}
     figures = economy_total(ex, scope, as_of)
     months, act, com = [], [], []

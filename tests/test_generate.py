@@ -430,6 +430,21 @@ def test_payments_measurements_and_price_changes(newest: Tables) -> None:
     assert december_in_january.height > 0
     per_month = pay.filter(pl.col("amount") > 0).group_by("intervention_id", "period").len()
     assert per_month["len"].max() == 1  # one posting per intervention and month, corrections aside
+    # some family-care allowances are paid ahead, in the month before, from the 15th on
+    ahead = pay.filter(pl.col("posted_on") < pl.col("period")).join(
+        newest["interventions"].select("intervention_id", "kind_id"), on="intervention_id"
+    )
+    assert ahead.height > 100
+    assert set(ahead["kind_id"]) == {"plejefamilie", "netvaerksplejefamilie"}
+    before = pl.col("period").dt.offset_by("-1mo")
+    assert (
+        ahead.filter(
+            (pl.col("posted_on").dt.month_start() != before) | (pl.col("posted_on").dt.day() < 15)
+        ).height
+        == 0
+    )
+    # the newest extract (20 Nov) holds a few for December: the demo exercises kpis.md's prepaid
+    assert ahead.filter(pl.col("period") == date(2026, 12, 1)).height > 0
     iv = newest["interventions"]
     chained = iv.join(
         iv,

@@ -122,3 +122,105 @@ def test_own_value_with_zero_respondents() -> None:
     assert v(ex, "A", date(2024, 6, 30)) == 4.0
     # the roll-up weights A by 0: K = (4.0 × 0 + 2.0 × 2) / 2 = 2.0
     assert v(ex, "K", date(2024, 6, 30)) == pytest.approx(2.0)
+
+
+# --- kpis.md 1.1: a unit's own value stops the roll-up below it -------------------------------
+#
+# R (kommune) ─ F (forvaltning) ─ D1 (afdeling) ─ T1 (team)
+#             │                 └ D2 (afdeling) ─ T2
+#             ├ D3 (afdeling) ─ T3
+#             ├ D4 (afdeling) ─ T5, T6
+#             └ D5 (afdeling) ─ T7, T8
+
+TREE = [
+    ("R", None, "kommune"),
+    ("F", "R", "forvaltning"),
+    ("D1", "F", "afdeling"),
+    ("D2", "F", "afdeling"),
+    ("D3", "R", "afdeling"),
+    ("D4", "R", "afdeling"),
+    ("D5", "R", "afdeling"),
+    ("T1", "D1", "team"),
+    ("T2", "D2", "team"),
+    ("T3", "D3", "team"),
+    ("T5", "D4", "team"),
+    ("T6", "D4", "team"),
+    ("T7", "D5", "team"),
+    ("T8", "D5", "team"),
+]
+MAR, JUN = date(2024, 3, 31), date(2024, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def deep() -> Extract:
+    rows = [
+        m(BT, "D1", JUN, 4.0, 20),  # the spec's department at 4.0 from 20 …
+        m(BT, "T1", MAR, 3.5, 6),  # … with a team under it at 3.5 from 6
+        m(BT, "T2", MAR, 4.5, 5),  # the department beside it has none; its team 4.5 from 5
+        m(BT, "D3", MAR, 1.0, 100),  # D3's older row: not its latest at 31 Dec
+        m(BT, "D3", JUN, 3.0, 10),  # two rows on D3's latest date, weighted together
+        m(BT, "D3", JUN, 5.0, 30),
+        m(BT, "T3", JUN, 2.0, 50),  # below a unit with its own value: never counted above D3
+        m(BT, "T5", MAR, 2.0, 0),  # weight 0: contributes nothing
+        m(BT, "T6", MAR, 3.0, None),  # null weight counts as 1
+        m(BT, "T7", MAR, 1.0, 0),  # two rows, weights summing to 0: T7 is null
+        m(BT, "T7", MAR, 2.0, 0),
+        m(BT, "T8", MAR, 1.0, 0),  # T8's own value 1.0, with weight 0
+    ]
+    ex = make_extract(
+        as_of=date(2024, 12, 31),
+        org_units=pl.DataFrame(
+            {
+                "unit_id": [u for u, _, _ in TREE],
+                "parent_id": [p for _, p, _ in TREE],
+                "name": [u for u, _, _ in TREE],
+                "level": [lv for _, _, lv in TREE],
+            }
+        ),
+        measurements=pl.DataFrame(rows, schema=polars_schema("measurements"), orient="row"),
+    )
+    assert ex.rejected_total == 0, ex.report
+    return ex
+
+
+DEC = date(2024, 12, 31)
+
+
+def test_spec_example_own_value_in_the_middle(deep: Extract) -> None:
+    # kpis.md: F = (4.0 × 20 + 4.5 × 5) ÷ 25 = 102,5 ÷ 25 = 4,1; T1's 3.5 is not counted
+    # (version 1 gave (80 + 3.5 × 6 + 22.5) ÷ 31 = 3,98…)
+    f = compute(deep, BT, Scope.unit("F"), DEC)
+    assert f.value == pytest.approx(4.1)
+    assert f.basis == 2  # D1's row and T2's row
+    assert v(deep, "D1", DEC) == 4.0
+    assert v(deep, "D2", DEC) == pytest.approx(4.5)  # from its team
+    assert v(deep, "T1", DEC) == 3.5
+
+
+def test_same_date_rows_zero_and_null_weights(deep: Extract) -> None:
+    # D3: its two rows of 30 Jun, (3.0 × 10 + 5.0 × 30) ÷ 40 = 180 ÷ 40 = 4,5 (not T3's 2.0,
+    # not the older 1.0)
+    assert v(deep, "D3", DEC) == pytest.approx(4.5)
+    # D4: T5 weighs 0, T6 weighs 1 (null): (2.0 × 0 + 3.0 × 1) ÷ 1 = 3,0
+    assert v(deep, "D4", DEC) == pytest.approx(3.0)
+    # T7: two rows whose weights sum to 0 → null; T8 keeps its own 1.0
+    assert v(deep, "T7", DEC) is None
+    assert v(deep, "T8", DEC) == 1.0
+    # D5: T7 has no value and T8 weighs 0 → weights sum to 0 → null
+    assert v(deep, "D5", DEC) is None
+
+
+def test_three_levels_up_to_the_root(deep: Extract) -> None:
+    # R: F 4.1 × 25 + D3 4.5 × 40 + D4 3.0 × 1 (+ D5 nothing) = 102,5 + 180 + 3 = 285,5 over 66
+    assert v(deep, "R", DEC) == pytest.approx(285.5 / 66)
+
+
+def test_middle_value_not_yet_measured(deep: Extract) -> None:
+    # at 1 May D1's own value (30 Jun) is unknown, so D1 = T1's 3.5 from 6, and
+    # F = (3.5 × 6 + 4.5 × 5) ÷ 11 = 43,5 ÷ 11; D3 = its 31 Mar row, 1.0 from 100
+    may = date(2024, 5, 1)
+    assert v(deep, "D1", may) == pytest.approx(3.5)
+    assert v(deep, "F", may) == pytest.approx(43.5 / 11)
+    assert v(deep, "D3", may) == pytest.approx(1.0)
+    # R = 43,5 + 1.0 × 100 + 3.0 × 1 over 11 + 100 + 1 = 146,5 ÷ 112
+    assert v(deep, "R", may) == pytest.approx(146.5 / 112)

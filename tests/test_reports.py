@@ -138,30 +138,33 @@ def ex() -> Extract:
 # --- economy ----------------------------------------------------------------------------------
 # actual (posted ≤ 14 Jun, period in 2024): i1 6×10.000 − 2.000 = 58.000; i2 3×3.000 = 9.000;
 #   i3 6×6.000 + 6.000 prepaid July = 42.000 → 109.000 ("late" and "lastyear" don't count)
-# committed (Jul–Dec): i1 6 × 10.000 = 60.000; i2 ended April: 0; i3 Jul 1 + Aug 1 + Sep 15/30
-#   = 2,5 × 6.000 = 15.000; i4 decided 20 Jun, after as_of: 0 → 75.000; expected 184.000
-# budget 2024: 100.000 + 20.000 + 50.000 + 10.000 = 180.000; deviation −4.000
+# committed (Jul–Dec, kpis.md 1.1): i1 6 × 10.000 = 60.000 ("late" was posted after as_of, so
+#   July is not prepaid at as_of); i2 ended April: 0; i3 Jul max(0, 6.000 − 6.000 prepaid) = 0
+#   + Aug 6.000 + Sep 15/30 × 6.000 = 3.000 → 9.000; i4 decided 20 Jun, after as_of: 0
+#   → 69.000; expected 109.000 + 69.000 = 178.000 (version 1 counted i3's July twice: 184.000)
+# budget 2024: 100.000 + 20.000 + 50.000 + 10.000 = 180.000; deviation +2.000
 
 
 def test_headline(ex: Extract) -> None:
     fig, pct = reports.economy_headline(ex, K, AS_OF)
     assert (fig.budget, fig.actual, fig.committed, fig.expected) == pytest.approx(
-        (180000, 109000, 75000, 184000)
+        (180000, 109000, 69000, 178000)
     )
-    assert fig.deviation == pytest.approx(-4000)
-    assert pct.value == pytest.approx(184000 / 180000 * 100)
+    assert fig.deviation == pytest.approx(2000)
+    assert pct.value == pytest.approx(178000 / 180000 * 100)
 
 
 def test_economy_by_account_with_labels(ex: Extract) -> None:
     t = reports.economy_by(ex, K, AS_OF, "account")
     rows = {r["group"]: r for r in t.iter_rows(named=True)}
-    # 5.28.21: budget 20.000 + 50.000 + 10.000; actual i2 9.000 + i3 42.000; committed i3 15.000
+    # 5.28.21: budget 20.000 + 50.000 + 10.000; actual i2 9.000 + i3 42.000; committed i3 9.000
+    # (July prepaid); expected 51.000 + 9.000 = 60.000; deviation 80.000 − 60.000 = 20.000
     r = rows["5.28.21"]
     assert r["label"] == "5.28.21 Forebyggende foranstaltninger for børn og unge"
     assert (r["budget"], r["actual"], r["committed"], r["expected"], r["deviation"]) == pytest.approx(
-        (80000, 51000, 15000, 66000, 14000)
+        (80000, 51000, 9000, 60000, 20000)
     )
-    assert r["expected_pct"] == pytest.approx(66000 / 80000 * 100)  # 82,5
+    assert r["expected_pct"] == pytest.approx(60000 / 80000 * 100)  # 75,0
     r = rows["5.28.22"]
     assert r["label"] == "5.28.22 Plejefamilier"
     assert (r["budget"], r["expected"], r["expected_pct"]) == pytest.approx((100000, 118000, 118.0))
@@ -170,20 +173,20 @@ def test_economy_by_account_with_labels(ex: Extract) -> None:
 def test_economy_by_kind_has_names_and_no_budget(ex: Extract) -> None:
     t = reports.economy_by(ex, K, AS_OF, "kind_id")
     assert t["label"].to_list() == ["Familiebehandling", "Plejefamilie"]  # sorted by label
-    assert t["expected"].to_list() == pytest.approx([66000, 118000])
+    assert t["expected"].to_list() == pytest.approx([60000, 118000])  # as by account
     assert t["budget"].is_null().all() and t["expected_pct"].is_null().all()
 
 
 def test_economy_by_child_unit_names_the_unit_itself(ex: Extract) -> None:
     t = reports.economy_by(ex, K, AS_OF, "child_unit")
     rows = {r["group"]: r for r in t.iter_rows(named=True)}
-    # A: budget 120.000, actual 58.000 + 9.000, committed 60.000; B: 50.000 / 42.000 / 15.000;
+    # A: budget 120.000, actual 58.000 + 9.000, committed 60.000; B: 50.000 / 42.000 / 9.000;
     # K itself only holds a budget of 10.000
     assert (rows["A"]["budget"], rows["A"]["expected"]) == pytest.approx((120000, 127000))
-    assert (rows["B"]["budget"], rows["B"]["expected"]) == pytest.approx((50000, 57000))
+    assert (rows["B"]["budget"], rows["B"]["expected"]) == pytest.approx((50000, 51000))
     assert rows["K"]["label"] == "Kommune (direkte)"
     assert (rows["K"]["budget"], rows["K"]["expected"]) == pytest.approx((10000, 0))
-    assert sum(t["expected"]) == pytest.approx(184000)
+    assert sum(t["expected"]) == pytest.approx(178000)
 
 
 def test_economy_by_rejects_unknown_grouping(ex: Extract) -> None:
@@ -199,10 +202,11 @@ def test_economy_monthly_path(ex: Extract) -> None:
     assert m["actual_cum"].to_list() == pytest.approx(
         [16000, 35000, 52000, 71000, 87000, 103000, 109000, 109000, 109000, 109000, 109000, 109000]
     )
-    # committed per month: Jul 16.000, Aug 16.000, Sep 10.000 + 3.000, then 10.000 a month
-    assert m["committed_cum"].to_list() == pytest.approx([0] * 6 + [16000, 32000, 45000, 55000, 65000, 75000])
+    # committed per month: Jul 10.000 + 0 (i3 prepaid), Aug 16.000, Sep 10.000 + 3.000, then
+    # 10.000 a month
+    assert m["committed_cum"].to_list() == pytest.approx([0] * 6 + [10000, 26000, 39000, 49000, 59000, 69000])
     assert m["expected_cum"][5] == pytest.approx(103000)
-    assert m["expected_cum"][11] == pytest.approx(184000)  # December = expected
+    assert m["expected_cum"][11] == pytest.approx(178000)  # December = expected
     assert m["budget_path"].to_list() == pytest.approx([15000 * k for k in range(1, 13)])
     assert m["is_actual"].to_list() == [True] * 6 + [False] * 6
 
@@ -210,9 +214,9 @@ def test_economy_monthly_path(ex: Extract) -> None:
 def test_economy_monthly_in_december_has_no_commitments(ex: Extract) -> None:
     # as_of 30 June seen from a team: committed covers Jul–Dec; at month 12 nothing is left
     m = reports.economy_monthly(ex, B, date(2024, 6, 14))
-    # B: i3 only; Jul 6.000, Aug 6.000, Sep 3.000
-    assert m["committed_cum"][-1] == pytest.approx(15000)
-    assert m["expected_cum"][-1] == pytest.approx(57000)
+    # B: i3 only; Jul 0 (prepaid), Aug 6.000, Sep 3.000
+    assert m["committed_cum"][-1] == pytest.approx(9000)
+    assert m["expected_cum"][-1] == pytest.approx(51000)
     assert m["budget"][0] == pytest.approx(50000)
 
 
@@ -221,9 +225,9 @@ def test_economy_monthly_in_december_has_no_commitments(ex: Extract) -> None:
 
 def test_top_cases_ranks_active_cases_by_expected(ex: Extract) -> None:
     t = reports.top_cases(ex, SYSTEM, K, AS_OF)
-    # c1: 58.000 + 60.000 = 118.000; c3: 42.000 + 15.000 = 57.000; c2 closed 1 May: not active
+    # c1: 58.000 + 60.000 = 118.000; c3: 42.000 + 9.000 = 51.000; c2 closed 1 May: not active
     assert t["case_id"].to_list() == ["c1", "c3"]
-    assert t["expected"].to_list() == pytest.approx([118000, 57000])
+    assert t["expected"].to_list() == pytest.approx([118000, 51000])
     assert t["caseworker_name"].to_list() == ["ea", "eb"]
     assert t["unit_name"].to_list() == ["Team A", "Team B"]
     assert t["interventions"].to_list() == ["Plejefamilie", "Familiebehandling"]  # i4 decided later

@@ -43,7 +43,9 @@ show_figures(
         ),
         Figure("Forbrug", fmt_dkk(figures.actual), "Bogførte betalinger for årets måneder."),
         Figure(
-            "Disponeret", fmt_dkk(figures.committed), "Bevilgede indsatser × månedlig udgift resten af året."
+            "Disponeret",
+            fmt_dkk(figures.committed),
+            "Bevilgede indsatser × månedlig udgift resten af året, fratrukket det, der allerede er betalt forud.",
         ),
         Figure("Forventet regnskab", fmt_dkk(figures.expected), "Forbrug + disponeret."),
         Figure(
