@@ -14,9 +14,9 @@ import io
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 import xlsxwriter
@@ -95,17 +95,28 @@ def _export_frame(df: pl.DataFrame, columns: Mapping[str, ColumnSpec]) -> pl.Dat
     return df.select(typed(name, spec).alias(spec.header) for name, spec in columns.items())
 
 
+Block = tuple[str, "pl.DataFrame | None", Mapping[str, ColumnSpec], str]  # title, table, columns, empty
+
+
 @dataclass(frozen=True)
 class Sheet:
-    """One sheet of a workbook: a title and "Key: value" lines above one table, or, when
-    the table is None, the `empty` sentence in its place."""
+    """One sheet of a workbook: a title and "Key: value" lines above a table (or, when the
+    table is None or empty, the `empty` sentence in its place), then optionally `more`
+    tables, each under its own bold title.
 
-    name: str  # ≤ 31 characters, no []:*?/\
+    `row_formats` maps a column to the name of a column of df whose value picks that row's
+    number format from `kind_specs` (e.g. a KPI's value in %, kr. or antal); the header
+    row of the first table is frozen."""
+
+    name: str  # ≤ 31 characters, no []:*?/\\
     title: str
     header: Mapping[str, str]
     df: pl.DataFrame | None
     columns: Mapping[str, ColumnSpec]
     empty: str = "Ingen rækker."
+    row_formats: Mapping[str, str] = field(default_factory=dict)
+    kind_specs: Mapping[str, ColumnSpec] = field(default_factory=dict)
+    more: tuple[Block, ...] = ()
 
 
 def _workbook(buf: io.BytesIO) -> xlsxwriter.Workbook:
@@ -115,30 +126,70 @@ def _workbook(buf: io.BytesIO) -> xlsxwriter.Workbook:
     )
 
 
-def _write_sheet(wb: xlsxwriter.Workbook, sheet: Sheet) -> None:
-    ws = wb.add_worksheet(sheet.name)
-    ws.write_string(0, 0, sheet.title, wb.add_format({"bold": True, "font_size": 14}))
-    label = wb.add_format({"bold": True})
-    for i, (key, value) in enumerate(sheet.header.items(), start=1):
-        ws.write_string(i, 0, f"{key}:", label)
-        ws.write_string(i, 1, value)
-    first_row = len(sheet.header) + 2
-    if sheet.df is None or sheet.df.height == 0:
-        ws.write_string(first_row, 0, sheet.empty)
-        ws.set_column(0, 1, 24)
-        return
-    out = _export_frame(sheet.df, sheet.columns)
-    formats = {spec.header: fmt for spec in sheet.columns.values() if (fmt := excel_format(spec)) is not None}
+def _write_table(
+    wb: xlsxwriter.Workbook,
+    ws: Any,
+    row: int,
+    df: pl.DataFrame | None,
+    columns: Mapping[str, ColumnSpec],
+    empty: str,
+    *,
+    freeze: bool,
+    row_formats: Mapping[str, str] = {},
+    kind_specs: Mapping[str, ColumnSpec] = {},
+) -> int:
+    """Write one table from `row`; return the first row after it."""
+    if df is None or df.height == 0:
+        ws.write_string(row, 0, empty)
+        return row + 1
+    out = _export_frame(df, columns)
+    formats = {spec.header: fmt for spec in columns.values() if (fmt := excel_format(spec)) is not None}
     out.write_excel(
         workbook=wb,
         worksheet=ws,
-        position=(first_row, 0),
+        position=(row, 0),
         table_style="Table Style Light 9",
         column_formats=formats,  # type: ignore[arg-type]
         header_format={"bold": True},
         autofit=True,
-        freeze_panes=(first_row + 1, 0),
+        freeze_panes=(row + 1, 0) if freeze else None,
     )
+    names = list(columns)
+    cache: dict[str, Any] = {}
+    for col, key_col in row_formats.items():
+        j = names.index(col)
+        for i, (value, key) in enumerate(zip(df[col].to_list(), df[key_col].to_list(), strict=True)):
+            spec = kind_specs.get(key)
+            if value is None or spec is None or (fmt := excel_format(spec)) is None:
+                continue
+            if fmt not in cache:
+                cache[fmt] = wb.add_format({"num_format": fmt})
+            ws.write_number(row + 1 + i, j, float(value), cache[fmt])
+    return row + 1 + df.height
+
+
+def _write_sheet(wb: xlsxwriter.Workbook, sheet: Sheet) -> None:
+    ws = wb.add_worksheet(sheet.name)
+    bold = wb.add_format({"bold": True})
+    ws.write_string(0, 0, sheet.title, wb.add_format({"bold": True, "font_size": 14}))
+    for i, (key, value) in enumerate(sheet.header.items(), start=1):
+        ws.write_string(i, 0, f"{key}:", bold)
+        ws.write_string(i, 1, value)
+    ws.set_column(0, 1, 24)
+    row = _write_table(
+        wb,
+        ws,
+        len(sheet.header) + 2,
+        sheet.df,
+        sheet.columns,
+        sheet.empty,
+        freeze=True,
+        row_formats=sheet.row_formats,
+        kind_specs=sheet.kind_specs,
+    )
+    for title, df, columns, empty in sheet.more:
+        ws.write_string(row + 1, 0, title, bold)
+        row = _write_table(wb, ws, row + 2, df, columns, empty, freeze=False)
 
 
 def to_xlsx_sheets(sheets: Sequence[Sheet]) -> bytes:

@@ -43,7 +43,7 @@ from metrics.export import with_total_row
 from metrics.extract import Extract
 from metrics.kpis import HOURS_24, on_time_24h, overdue
 from metrics.org import org_tree
-from metrics.reports import SOURCE_LABELS, account_label, economy_by, top_cases
+from metrics.reports import SOURCE_LABELS, account_label, economy_by, economy_monthly, top_cases
 from metrics.scope import Scope, scoped
 from metrics.scorecard import Scorecard, evaluate_scorecard
 from metrics.values import cutoff
@@ -188,6 +188,7 @@ class Agenda:
     matrix: pl.DataFrame  # MATRIX_SCHEMA, long: rows × (accounts + "I alt")
     moves: pl.DataFrame  # MOVE_SCHEMA, accounts then units, biggest |change| first
     new: NewSince | None  # None for a first extract
+    monthly: pl.DataFrame  # metrics.reports.economy_monthly: the year's path against the budget
     top_cases: pl.DataFrame | None  # CASE_SCHEMA; None when the viewer may not see case rows
     case_rows_shown: bool
 
@@ -212,6 +213,30 @@ class Agenda:
             return []
         rows = self.new.late_notification_rows
         return rows.filter(pl.col("case_id").is_null())["notification_id"].to_list()
+
+
+# status and judgement → icon + word: never colour alone
+STATUS_WORDS: dict[str, str] = {
+    "green": "Grøn – på mål",
+    "yellow": "Gul – tæt på målet",
+    "red": "Rød – ikke på mål",
+    "none": "Ingen data",
+}
+STATUS_ICONS: dict[str, str] = {"green": "🟢", "yellow": "🟡", "red": "🔴", "none": "⚪"}
+JUDGEMENT_WORDS: dict[str, str] = {
+    "improved": "Forbedret",
+    "worsened": "Forværret",
+    "unchanged": "Uændret",
+    "no_direction": "Ændret (ingen retning)",
+    "no_data": "Intet at sammenligne med",
+}
+JUDGEMENT_ICONS: dict[str, str] = {
+    "improved": "✅",
+    "worsened": "🔻",
+    "unchanged": "➖",
+    "no_direction": "🔄",
+    "no_data": "⚪",
+}
 
 
 class MeetingRefused(AccessDenied):
@@ -258,6 +283,7 @@ def scorecard_kpis(
     the change and its judgement (metrics.compare.judge); to_discuss = red or yellow or
     worsened."""
     rows = evaluate_scorecard(now, card, unit_id, as_of)
+    perspective = {p.id: p.name for p in card.perspectives}
     out = []
     for spec, row in zip(card.kpis, rows, strict=True):
         before = _before_value(prev, spec.metric, unit_id)
@@ -266,7 +292,7 @@ def scorecard_kpis(
         out.append(
             {
                 "kpi_id": spec.id,
-                "perspective": spec.perspective,
+                "perspective": perspective[spec.perspective],
                 "name": spec.name,
                 "metric": spec.metric,
                 "format": registry.get(spec.metric).format,
@@ -594,9 +620,67 @@ def agenda(
         matrix=economy_matrix(now, unit_id, as_of),
         moves=pl.DataFrame(schema=MOVE_SCHEMA) if prev is None else moves(now, prev, unit_id),
         new=None if prev is None else new_since(now, prev, unit_id, viewer, as_of),
+        monthly=economy_monthly(now, scope, as_of),
         top_cases=_cases(top_cases(now, viewer, scope, as_of, TOP_N)) if sees_cases else None,
         case_rows_shown=sees_cases,
     )
+
+
+POINT_SCHEMA: dict[str, pl.DataType] = {
+    "no": pl.Int64(),
+    "point": pl.String(),
+    "count": pl.Int64(),  # null where the point has no count
+    "amount": pl.Float64(),  # kr.; null where the point has no amount
+    "note": pl.String(),
+}
+
+
+def agenda_points(a: Agenda, comments: int | None = None) -> pl.DataFrame:
+    """The agenda as numbered points with their count and amount (POINT_SCHEMA). "Nyt siden
+    sidst" points are left out for a first extract; the joint case review only when the
+    viewer may see case rows; comments only when a count is given."""
+    accounts = a.accounts.filter(~pl.col("is_total"))
+    rows: list[tuple[str, int | None, float | None, str]] = [
+        (
+            "Nøgletal der skal drøftes",
+            a.kpis.height,
+            None,
+            "Røde eller gule, eller forværret siden sidste udtræk.",
+        ),
+        ("Forventet regnskab", None, a.economy.expected, "Forbrug år til dato + disponeret resten af året."),
+        ("Afvigelse (budget − forventet)", None, a.economy.deviation, "Negativ: over budget."),
+        ("Konti over budget", int(accounts["over_budget"].sum()), None, "Forventet regnskab over budget."),
+    ]
+    if a.new is not None:
+        n = a.new
+        rows += [
+            (
+                "Nye indsatser siden sidst (årlig udgift)",
+                n.interventions,
+                n.interventions_yearly_cost,
+                "Månedlig udgift × 12.",
+            ),
+            ("Sager nye blandt de 10 dyreste", n.top_cases.height if a.case_rows_shown else None, None, ""),
+            (
+                "Underretninger ikke vurderet inden for 24 timer",
+                n.late_notifications,
+                None,
+                "Fristen udløb siden sidst.",
+            ),
+            ("Frister overskredet siden sidst", n.overdue_deadlines, None, ""),
+        ]
+    if a.top_cases is not None:
+        rows.append(
+            (
+                "De dyreste sager: fælles gennemgang",
+                a.top_cases.height,
+                None,
+                "Forventet regnskab i år pr. sag.",
+            )
+        )
+    if comments is not None:
+        rows.append(("Kommentarer og beslutninger", comments, None, ""))
+    return pl.DataFrame([(i, *r) for i, r in enumerate(rows, start=1)], schema=POINT_SCHEMA, orient="row")
 
 
 def previous_as_of_default(as_ofs: Iterable[date], now: date) -> date | None:
@@ -610,6 +694,7 @@ __all__ = [
     "MeetingRefused",
     "NewSince",
     "agenda",
+    "agenda_points",
     "can_hold_meeting",
     "economy_matrix",
     "matrix_wide",
