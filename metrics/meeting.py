@@ -193,6 +193,13 @@ class Agenda:
     case_rows_shown: bool
 
     @property
+    def over_budget(self) -> bool | None:
+        """Expected over budget for the whole unit; None without a budget."""
+        if not self.economy.budget:
+            return None
+        return self.economy.expected > self.economy.budget
+
+    @property
     def kpis(self) -> pl.DataFrame:
         """The KPIs that need talking about."""
         return self.scorecard.filter(pl.col("to_discuss"))
@@ -449,6 +456,20 @@ def matrix_wide(matrix: pl.DataFrame, value: str) -> pl.DataFrame:
     ).select("row_id", "row_label", "row_kind", *labels)
 
 
+def matrix_table(matrix: pl.DataFrame) -> pl.DataFrame:
+    """matrix_wide of the deviation, plus `over_budget_accounts`: the accounts (by number)
+    where that row is over budget, "" when none; the "I alt" column is not named there."""
+    wide = matrix_wide(matrix, "deviation")
+    over = (
+        matrix.filter(pl.col("over_budget") & pl.col("account").is_not_null())
+        .group_by("row_id", "row_kind", maintain_order=True)
+        .agg(pl.col("account").sort().str.join(", ").alias("over_budget_accounts"))
+    )
+    return wide.join(over, on=["row_id", "row_kind"], how="left", maintain_order="left").with_columns(
+        pl.col("over_budget_accounts").fill_null("")
+    )
+
+
 def moves(now: Extract, prev: Extract, unit_id: str, n: int = MOVES_N) -> pl.DataFrame:
     """The n accounts and the n child units whose expected figure moved most (nonzero)."""
     acc = account_changes(now, prev, unit_id).select(
@@ -697,6 +718,7 @@ __all__ = [
     "agenda_points",
     "can_hold_meeting",
     "economy_matrix",
+    "matrix_table",
     "matrix_wide",
     "previous_as_of_default",
 ]

@@ -21,7 +21,7 @@ import json
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from metrics.export import (
     export_file_name,
     to_xlsx_sheets,
 )
+from metrics.extract import Extract
 from metrics.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_num, fmt_pct, fmt_value
 from metrics.meeting import (
     JUDGEMENT_ICONS,
@@ -46,7 +47,9 @@ from metrics.meeting import (
     Agenda,
     agenda_points,
     matrix_wide,
+    scorecard_kpis,
 )
+from metrics.scorecard import Scorecard
 
 PACK_NAME = "moedepakke"
 TITLE = "Mødepakke – økonomimøde"
@@ -374,6 +377,38 @@ def _sheets(a: Agenda, comments: pl.DataFrame) -> list[Sheet]:
 
 def build_xlsx(a: Agenda, comments: pl.DataFrame | None = None) -> bytes:
     return to_xlsx_sheets(_sheets(a, pack_comments(a, comments)))
+
+
+def build_scorecard_xlsx(
+    ex: Extract, card: Scorecard, unit_id: str, as_of: date, header_lines: Mapping[str, str]
+) -> bytes:
+    """The scorecard page's own download: every KPI with value, target and status word,
+    each value in its KPI's number format."""
+    kpis = scorecard_kpis(ex, None, card, unit_id, as_of)
+    frame = kpis.with_columns(
+        (
+            pl.col("status").replace_strict(STATUS_ICONS)
+            + " "
+            + pl.col("status").replace_strict(STATUS_WORDS)
+        ).alias("status_text"),
+        pl.col("metric")
+        .map_elements(lambda m: registry.get(m).unit, return_dtype=pl.String)
+        .alias("unit_text"),
+    )
+    columns = {
+        k: SCORECARD_COLUMNS[k]
+        for k in ("perspective", "name", "status_text", "value", "target", "unit_text")
+    }
+    sheet = Sheet(
+        "Scorecard",
+        f"Scorecard: {card.title}",
+        header_lines,
+        frame,
+        columns,
+        row_formats={"value": "format", "target": "format"},
+        kind_specs=_FORMAT_SPECS,
+    )
+    return to_xlsx_sheets([sheet])
 
 
 # --- PDF -----------------------------------------------------------------------------------
