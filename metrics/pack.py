@@ -200,7 +200,7 @@ MOVE_COLUMNS = {
     "expected_change": ColumnSpec("Ændring", "dkk"),
 }
 NEW_SUMMARY_COLUMNS = {
-    "what": ColumnSpec("Nyt siden sidste udtræk"),
+    "what": ColumnSpec("Nyt"),
     "count": ColumnSpec("Antal", "int"),
     "amount": ColumnSpec("Beløb", "dkk"),
 }
