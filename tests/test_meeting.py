@@ -147,37 +147,47 @@ DEADLINES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def now() -> Extract:
-    return clean_extract(
-        NOW,
-        intervention_kinds=KINDS,
-        budgets=BUDGETS,
-        employees=STAFF,
-        cases=[_case("c1", "A", date(2023, 1, 1), "r1"), _case("c3", "A", date(2023, 1, 1)), _case("c2", "B", date(2024, 6, 1))],
-        interventions=[
+def now_rows() -> dict[str, list[dict[str, Any]]]:
+    return {
+        "intervention_kinds": KINDS,
+        "budgets": BUDGETS,
+        "employees": STAFF,
+        "cases": [
+            _case("c1", "A", date(2023, 1, 1), "r1"),
+            _case("c3", "A", date(2023, 1, 1)),
+            _case("c2", "B", date(2024, 6, 1)),
+        ],
+        "interventions": [
             _iv("i1", "c1", "k1", date(2024, 1, 1), date(2024, 1, 1), 1_000.0),
             _iv("i2", "c2", "k2", date(2024, 6, 3), date(2024, 7, 1), 3_000.0),
         ],
-        payments=[_pay(m) for m in range(1, 7)],
-        notifications=NOTES_NOW,
-        deadlines=DEADLINES,
-    )  # fmt: skip
+        "payments": [_pay(m) for m in range(1, 7)],
+        "notifications": NOTES_NOW,
+        "deadlines": DEADLINES,
+    }
+
+
+def before_rows() -> dict[str, list[dict[str, Any]]]:
+    return {
+        "intervention_kinds": KINDS,
+        "budgets": BUDGETS,
+        "employees": STAFF,
+        "cases": [_case("c1", "A", date(2023, 1, 1), "r1"), _case("c3", "A", date(2023, 1, 1))],
+        "interventions": [_iv("i1", "c1", "k1", date(2024, 1, 1), date(2024, 1, 1), 1_000.0)],
+        "payments": [_pay(m) for m in range(1, 6)],
+        "notifications": [_note("n2", datetime(2024, 5, 30, 10), None, "c1")],
+        "deadlines": [{**d, "done_on": None} for d in DEADLINES if d["deadline_id"] != "d3"],
+    }
+
+
+@pytest.fixture(scope="module")
+def now() -> Extract:
+    return clean_extract(NOW, **now_rows())
 
 
 @pytest.fixture(scope="module")
 def before() -> Extract:
-    return clean_extract(
-        BEFORE,
-        intervention_kinds=KINDS,
-        budgets=BUDGETS,
-        employees=STAFF,
-        cases=[_case("c1", "A", date(2023, 1, 1), "r1"), _case("c3", "A", date(2023, 1, 1))],
-        interventions=[_iv("i1", "c1", "k1", date(2024, 1, 1), date(2024, 1, 1), 1_000.0)],
-        payments=[_pay(m) for m in range(1, 6)],
-        notifications=[_note("n2", datetime(2024, 5, 30, 10), None, "c1")],
-        deadlines=[{**d, "done_on": None} for d in DEADLINES if d["deadline_id"] != "d3"],
-    )  # fmt: skip
+    return clean_extract(BEFORE, **before_rows())
 
 
 @pytest.fixture(scope="module")
