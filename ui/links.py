@@ -19,7 +19,10 @@ PAGE_SCRIPTS = {
 
 
 def link_target(ctx: PageContext, page: str, params: str) -> tuple[str, dict[str, str]]:
-    """(page script, query params) for st.page_link: the view in force, then the line's own."""
-    query = {P_EXTRACT: ctx.ex.as_of.isoformat(), P_AS_OF: ctx.as_of.isoformat(), P_UNIT: ctx.unit_id}
-    query.update(dict(parse_qsl(params)))
+    """(page script, query params) for st.page_link: the line's own parameters first, then
+    the extract, date and unit in force where the line does not name its own."""
+    query = dict(parse_qsl(params))
+    view = {P_EXTRACT: ctx.ex.as_of.isoformat(), P_AS_OF: ctx.as_of.isoformat(), P_UNIT: ctx.unit_id}
+    for key, value in view.items():
+        query.setdefault(key, value)
     return PAGE_SCRIPTS[page], query
