@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -138,3 +139,34 @@ def test_administration_sees_aggregates_only(env: Path, small_extract: Extract, 
     assert a.new is not None
     assert figures(at)[4] == fmt_num(a.new.interventions)
     assert not [p for p in at.get("page_link") if p.proto.page == "sag"]
+
+
+def test_a_kpi_link_marks_its_tile_on_the_scorecard(env: Path) -> None:
+    card = load_scorecard()
+    wanted = card.kpis[1].id
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page("views/scorecard.py")
+    at.query_params["kpi"] = wanted
+    at.run()
+    assert not at.exception
+    marks = [m for m in at.markdown if "Nøgletallet fra linket" in m.value]
+    assert len(marks) == 1
+
+    # the mark sits in that KPI's tile: the block holding it holds the KPI's metric
+    def blocks(node: Any) -> Iterator[Any]:
+        children = getattr(node, "children", None) or {}
+        if children:
+            yield node
+        for child in children.values():
+            yield from blocks(child)
+
+    def leaves(node: Any) -> list[Any]:
+        children = getattr(node, "children", None) or {}
+        return [node] if not children else [x for c in children.values() for x in leaves(c)]
+
+    tiles = [
+        b for b in blocks(at.main) if any(getattr(x, "value", None) == marks[0].value for x in leaves(b))
+    ]
+    innermost = tiles[-1]
+    labels = [x.label for x in leaves(innermost) if type(x).__name__ == "Metric"]
+    assert labels == [card.kpis[1].name]

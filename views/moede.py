@@ -40,7 +40,7 @@ from ui.charts import cumulative_path, deviation_bars
 from ui.context import PageContext, extracts_root, load_cached, page_context
 from ui.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_num, fmt_value, md_escape
 from ui.links import link_target
-from ui.tables import ColumnSpec, Figure, show_figures, show_table
+from ui.tables import ColumnSpec, DownloadWrapper, Figure, show_figures, show_table
 
 PAGE = "moede"
 P_BEFORE = "foer"  # the earlier extract's URL parameter
@@ -242,7 +242,6 @@ def _new(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
     if not a.case_rows_shown:
         st.caption("Rækker pr. sag vises ikke for administrationen; tallene ovenfor dækker hele enheden.")
         return
-    audit = download_audit(ctx, PAGE, a.case_ids(), _target(a))
     show_table(
         n.intervention_rows,
         {
@@ -256,7 +255,7 @@ def _new(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
         key="moede_nye_indsatser",
         title="Nye indsatser: de 10 med størst årlig udgift",
         filters=filters,
-        audit=audit,
+        audit=_rows_audit(ctx, n.intervention_rows),
     )
     _case_links(ctx, n.intervention_rows)
     if n.top_cases.height:
@@ -278,7 +277,7 @@ def _new(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
         key="moede_underretninger",
         title="Underretninger ikke vurderet inden for 24 timer",
         filters=filters,
-        audit=audit,
+        audit=_rows_audit(ctx, n.late_notification_rows),
     )
     _case_links(ctx, n.late_notification_rows)
     show_table(
@@ -293,7 +292,7 @@ def _new(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
         key="moede_frister",
         title="Frister overskredet siden sidst",
         filters=filters,
-        audit=audit,
+        audit=_rows_audit(ctx, n.overdue_rows),
     )
     _case_links(ctx, n.overdue_rows)
 
@@ -317,9 +316,20 @@ def _top_cases(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
         key="moede_dyreste",
         title="De 10 dyreste aktive sager i år",
         filters=filters,
-        audit=download_audit(ctx, PAGE, a.case_ids(), _target(a)),
+        audit=_rows_audit(ctx, a.top_cases),
     )
     _case_links(ctx, a.top_cases)
+
+
+def _rows_audit(ctx: PageContext, rows: pl.DataFrame) -> DownloadWrapper:
+    """A table download logs the case ids of its own rows (and unlinked notifications by id)."""
+    target = None
+    if "notification_id" in rows.columns:
+        ids = rows.filter(pl.col("case_id").is_null())["notification_id"].to_list()
+        target = f"underretninger {', '.join(ids)}" if ids else None
+    return download_audit(
+        ctx, PAGE, rows["case_id"].drop_nulls().unique(maintain_order=True).to_list(), target
+    )
 
 
 def _target(a: Agenda) -> str | None:
