@@ -343,3 +343,29 @@ def test_team_leader_sees_own_team_only(now: Extract, before: Extract, card: Sco
 def test_caseworker_is_refused(now: Extract, card: Scorecard) -> None:
     with pytest.raises(MeetingRefused):
         agenda(now, None, "A", RAADGIVER, card)
+
+
+def test_matrix_follows_the_economy_functions(small_extract: Extract) -> None:
+    """Whatever rule metrics.economy applies (kpis.md 1.1 changes committed), the matrix's
+    I alt column equals economy_table by child unit and its I alt row equals it by account."""
+    from metrics.economy import economy_table
+    from metrics.org import org_tree
+    from metrics.scope import Scope
+
+    ex = small_extract
+    tree = org_tree(ex)
+    unit = next(u for u, _ in tree.depth_first() if len(tree.children.get(u, ())) > 1)
+    m = economy_matrix(ex, unit, ex.as_of)
+    by_child = economy_table(ex, Scope.unit(unit), ex.as_of, "child_unit").filter(pl.col("group") != unit)
+    col = m.filter(pl.col("account").is_null() & (pl.col("row_kind") == "unit"))
+    assert dict(zip(col["row_id"], col["expected"], strict=True)) == pytest.approx(
+        dict(zip(by_child["group"], by_child["expected"], strict=True))
+    )
+    by_account = economy_table(ex, Scope.unit(unit), ex.as_of, "account")
+    row = m.filter((pl.col("row_kind") == "total") & pl.col("account").is_not_null())
+    assert dict(zip(row["account"], row["expected"], strict=True)) == pytest.approx(
+        dict(zip(by_account["group"], by_account["expected"], strict=True))
+    )
+    assert dict(zip(row["account"], row["budget"], strict=True)) == pytest.approx(
+        dict(zip(by_account["group"], by_account["budget"], strict=True))
+    )
