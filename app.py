@@ -9,6 +9,7 @@ st.set_page_config(page_title="Styringsoverblik", page_icon="📊", layout="wide
 PAGES = {
     "Styring": [
         st.Page("views/scorecard.py", title="Scorecard", icon="🎯", url_path="scorecard", default=True),
+        st.Page("views/moede.py", title="Økonomimøde", icon="🗓️", url_path="moede"),
         st.Page("views/oekonomi.py", title="Økonomi", icon="💰", url_path="oekonomi"),
         st.Page("views/underretninger.py", title="Underretninger", icon="📨", url_path="underretninger"),
         st.Page("views/sygefravaer.py", title="Sygefravær", icon="🩺", url_path="sygefravaer"),

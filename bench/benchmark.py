@@ -4,7 +4,8 @@
 
 Generates the extract once into DIR (default /tmp/bench80; reused when present), then times:
 load + validate, all KPIs for the root and for one team (cold and warm), 12-month trends of
-every KPI, peak RSS, and each page's server-side rerun through AppTest. A missed target is
+every KPI, peak RSS, and each page's server-side rerun through AppTest; then the economy
+meeting page and its pack on the Gladsaxe-sized demo (--meeting-only for just those). A missed target is
 printed as FAIL; the script itself only fails when something breaks.
 """
 
@@ -50,6 +51,8 @@ TARGET_KPIS_WARM_S = 0.150
 TARGET_TRENDS_S = 1.5
 TARGET_RSS_MB = 2048.0
 TARGET_PAGE_S = 0.300
+TARGET_MEETING_PAGE_S = 0.300
+TARGET_PACK_S = 3.0
 
 
 @dataclass
@@ -187,6 +190,52 @@ def bench_pages(root: Path, ex: Extract) -> None:
         report(Line(f"page {Path(page).stem} – warm rerun (2nd run)", runs[0], TARGET_PAGE_S, note))
 
 
+def bench_meeting(cache: Path) -> None:
+    """The economy meeting on the Gladsaxe-sized demo (one municipality, two extracts 14 days
+    apart): the page's warm rerun as the demo's default viewer, and the pack (Excel + PDF)
+    built from its agenda."""
+    from streamlit.testing.v1 import AppTest
+
+    from metrics.meeting import agenda
+    from metrics.pack import build_pack
+    from metrics.scorecard import load_scorecard
+
+    found = list_extracts(cache) if cache.exists() else []
+    if len(found) < 2:
+        print(f"\nGenerating the Gladsaxe-sized demo (two extracts) into {cache} …", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "data.generate", "--out", str(cache), "--count", "2"], cwd=REPO, check=True
+        )
+        found = list_extracts(cache)
+    now, before = load_extract(found[0][1]), load_extract(found[1][1])
+    viewer = default_viewer(now)
+    unit = aggregate_root(now, viewer)
+    print(
+        f"\nEconomy meeting on the Gladsaxe-sized demo as {viewer.name} ({viewer.role}), {org_tree(now).label(unit)}:"
+    )
+    os.environ["STYRING_EXTRACTS"] = str(cache)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600)
+    at.switch_page("views/moede.py")
+    _, cold = timed(at.run)
+    runs = [timed(at.run)[1] for _ in range(3)]
+    problems = [e.value for e in at.exception] + [e.value for e in at.error]
+    note = f"cold {cold * 1000:,.0f} ms, median of 3 warm {statistics.median(runs) * 1000:,.0f} ms"
+    if problems:
+        note += f"; ERRORS ON PAGE: {str(problems)[:200]}"
+    report(Line("page moede – warm rerun (2nd run)", runs[0], TARGET_MEETING_PAGE_S, note))
+    a, took = timed(lambda: agenda(now, before, unit, viewer, load_scorecard()))
+    report(Line("meeting agenda (metrics.meeting), uncached", took))
+    builds = [timed(lambda: build_pack(a))[1] for _ in range(3)]
+    report(
+        Line(
+            "meeting pack: Excel + PDF (median of 3)",
+            statistics.median(builds),
+            TARGET_PACK_S,
+            f"first {builds[0]:,.2f} s (starts the chart converter)",
+        )
+    )
+
+
 def default_viewer(ex: Extract) -> Viewer:
     """The demo's default "vis som": the head of the top-most unit that has staff. On the N = 80
     extract nobody works at the national root, so this is one municipality's department head."""
@@ -218,8 +267,17 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/bench80"), help="where the extract is kept")
     parser.add_argument("--scale", type=int, default=80, help="municipalities' worth of data (80 ≈ Denmark)")
     parser.add_argument("--skip-pages", action="store_true", help="only the metrics figures")
+    parser.add_argument(
+        "--meeting-cache", type=Path, default=Path("/tmp/bench_gladsaxe"), help="the Gladsaxe-sized demo"
+    )
+    parser.add_argument("--meeting-only", action="store_true", help="only the economy meeting's figures")
     args = parser.parse_args()
 
+    if args.meeting_only:
+        bench_meeting(args.meeting_cache)
+        failed = [line.what for line in LINES if line.missed]
+        print(f"\n{len(failed)} target(s) missed" + (": " + "; ".join(failed) if failed else "."))
+        return 0
     path = ensure_extract(args.cache, args.scale)
     print(f"\nExtract {path}  (polars {pl.__version__}, {os.cpu_count()} cores)\n")
     print(f"{'':<46} {'measured':>11}  {'target':>10}  {'':<4}")
@@ -243,6 +301,8 @@ def main() -> int:
                 unit="MB",
             )
         )
+    if not args.skip_pages:
+        bench_meeting(args.meeting_cache)
     failed = [line.what for line in LINES if line.missed]
     print(f"\n{len(failed)} target(s) missed" + (": " + "; ".join(failed) if failed else "."))
     return 0

@@ -1,4 +1,5 @@
-"""`python -m metrics`: kpis, scorecard, economy and validate, as specified in kpis.md.
+"""`python -m metrics`: kpis, scorecard, economy, validate and pack, as specified in kpis.md
+(pack: issue 8, the economy meeting's pack written to --out).
 
 JSON on stdout. Exit 0 on success; 2 when the extract is refused (a message naming
 file and column on stderr); 1 with a one-line message for anything else. Never a traceback.
@@ -61,6 +62,20 @@ def _parser() -> _Parser:
     common(ec)
     ec.add_argument("--by", required=True, choices=CLI_GROUPINGS)
     common(sub.add_parser("validate", help="check an extract against the data contract"), scoped=False)
+    pk = sub.add_parser("pack", help="write the economy meeting's pack (Excel + PDF) to --out")
+    common(pk)
+    pk.add_argument(
+        "--previous", type=Path, help="the earlier extract, default the one just before in the same folder"
+    )
+    pk.add_argument("--out", required=True, type=Path, help="folder to write the two files to")
+    pk.add_argument(
+        "--as",
+        dest="as_email",
+        metavar="EMAIL",
+        help="that person's pack (their scope and case rows), resolved like a login against the "
+        "newest extract in the extracts folder; without it, aggregates only",
+    )
+    pk.add_argument("--scorecard", type=Path, help="scorecard TOML file, default config/scorecard.toml")
     return p
 
 
@@ -78,6 +93,15 @@ def _resolve(ex: Extract, args: argparse.Namespace) -> tuple[str, date]:
 def _run(args: argparse.Namespace) -> tuple[Any, int]:
     if args.command == "validate":
         return validation_json(args.extract)
+    if args.command == "pack":
+        from metrics.pack_cli import run_pack
+
+        try:
+            return run_pack(args), 0
+        except ValueError as e:  # ScorecardError, CompareError, bad --as: one line, exit 1
+            raise CliError(str(e)) from None
+        except PermissionError as e:  # AccessDenied, MeetingRefused
+            raise CliError(str(e)) from None
     ex = load_extract(args.extract)
     unit, as_of = _resolve(ex, args)
     if args.command == "kpis":

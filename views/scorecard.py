@@ -18,6 +18,8 @@ import streamlit as st
 
 from metrics.access import can_see_unit
 from metrics.contract import TABLE_LABELS
+from metrics.export import export_file_name
+from metrics.pack import build_scorecard_xlsx
 from metrics.scorecard import (
     CascadeRow,
     KpiDetail,
@@ -45,6 +47,7 @@ STATUS = {
 }
 SUMMARY_WORD = {"green": "på mål", "yellow": "tæt på", "red": "ikke på mål", "none": "uden data"}
 DELTA_COLOUR = {True: "green", False: "red", None: "gray"}
+P_KPI = "kpi"  # a link (e.g. from Økonomimøde) to one KPI's tile
 EVERY_UNIT = {
     "kommune": "kommunen",
     "forvaltning": "hver forvaltning",
@@ -208,7 +211,10 @@ def _tile(d: KpiDetail, ctx: PageContext) -> None:
     delta = None if d.change is None else fmt_delta(d.change, d.format)
     # a change too small to show ("+0,0") gets no arrow and no colour
     shown_zero = delta is not None and delta.lstrip("+−") == fmt_delta(0.0, d.format)
-    with st.container(border=True):
+    linked = st.query_params.get(P_KPI) == spec.id
+    with st.container(border=True, key=f"tile_{spec.id}"):
+        if linked:
+            st.markdown(":blue-badge[📍 Nøgletallet fra linket]")
         st.metric(
             spec.name,
             fmt_value(row.value, d.format),
@@ -292,6 +298,16 @@ def main() -> None:
     with head:
         st.markdown(f"**{card.title}** · {md_escape(ctx.unit_name)} · opgjort {fmt_date(ctx.as_of)}")
         st.markdown(_summary(details))
+    st.download_button(
+        "Scorecard som Excel",
+        data=lambda: build_scorecard_xlsx(ctx.ex, card, ctx.unit_id, ctx.as_of, ctx.filters()),
+        file_name=export_file_name("scorecard", ctx.unit_name, ctx.ex.as_of, "xlsx"),
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="scorecard_xlsx",
+        icon=":material/download:",
+        on_click="ignore",
+        help="Alle nøgletal med værdi, mål og status i ord.",
+    )
     parent = ctx.tree.parent.get(ctx.unit_id)
     if parent is not None and can_see_unit(ctx.ex, ctx.viewer, parent):
         nav.button(f"↑ {ctx.tree.label(parent)}", on_click=_go_to, args=(parent,), help="Gå et niveau op")

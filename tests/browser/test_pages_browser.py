@@ -195,3 +195,43 @@ def test_excel_download_reads_back_with_metrics_figures(
         assert got["Forventet i år"] == pytest.approx(r["expected"], abs=0.005), r["case_id"]
         assert got["Forbrug i år"] == pytest.approx(r["actual"], abs=0.005), r["case_id"]
     app.assert_clean()
+
+
+def test_meeting_pack_downloads_and_opens(app: App, small_extract: Extract, tmp_path: Path) -> None:
+    """Økonomimøde's one button gives both files (in one zip), named by unit and extract
+    date; the workbook's I alt row and the PDF's totals are metrics' figures."""
+    import io
+    import zipfile
+
+    from pypdf import PdfReader
+
+    from metrics.loader import load_extract
+    from metrics.meeting import agenda
+    from metrics.pack import file_names
+
+    app.goto("moede")
+    _wait_grids(app)
+    button = app.main.locator('[data-testid="stDownloadButton"] button', has_text="Hent mødepakke").first
+    with app.page.expect_download() as info:
+        button.click()
+    download = info.value
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+
+    viewer = viewer_for_employee(small_extract, str(demo_staff(small_extract)["employee_id"][0]))
+    assert viewer is not None
+    earlier = sorted(p for p in small_extract.path.parent.iterdir() if p.name < small_extract.path.name)[-1]  # type: ignore[union-attr]
+    unit = viewer.unit_id or org_tree(small_extract).root
+    a = agenda(small_extract, load_extract(earlier), unit, viewer, load_scorecard())
+    xlsx_name, pdf_name = file_names(a)
+    assert download.suggested_filename == xlsx_name.replace(".xlsx", ".zip")
+    with zipfile.ZipFile(target) as z:
+        assert sorted(z.namelist()) == sorted([xlsx_name, pdf_name])
+        wb = openpyxl.load_workbook(io.BytesIO(z.read(xlsx_name)))
+        pdf = PdfReader(io.BytesIO(z.read(pdf_name)))
+    ws = wb["Økonomi pr. konto"]
+    total = next(r for r in ws.iter_rows(values_only=True) if r[0] == "I alt")
+    assert total[4] == pytest.approx(a.economy.expected)
+    text = " ".join(" ".join(p.extract_text().split()) for p in pdf.pages)
+    assert fmt_num(a.economy.expected) + " kr." in text
+    app.assert_clean()
