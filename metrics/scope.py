@@ -179,6 +179,7 @@ _YEAR_FILTERS = {
     "absences": overlaps_year,
     "deadlines": lambda year: pl.col("due_on").dt.year() == year,
     "notifications": lambda year: pl.col("received_at").dt.year() == year,
+    "contacts": lambda year: pl.col("received_at").dt.year() == year,
 }
 
 

@@ -20,6 +20,7 @@ from metrics.scorecard import (
     SCORECARD_ENV,
     KpiDetail,
     cascade,
+    for_extract,
     load_scorecard,
     scorecard_details,
 )
@@ -130,7 +131,9 @@ def test_root_for_administration(app_env: Path, small_extract: Extract) -> None:
     rows = cascade(small_extract, load_scorecard(DEFAULT_SCORECARD), tree.root, FIXTURE_END)
     table = at.dataframe[0].value
     assert list(table.index) == [("I alt: " if r.is_total else "") + r.name for r in rows]
-    assert list(table.columns) == [k.short_name for k in load_scorecard(DEFAULT_SCORECARD).kpis]
+    assert list(table.columns) == [
+        k.short_name for k in for_extract(small_extract, load_scorecard(DEFAULT_SCORECARD)).kpis
+    ]
     formats = [d.format for d in details]
     assert table.values.tolist() == [
         [f"{ICON[c.status]} {fmt_value(c.value, f)}" for c, f in zip(r.cells, formats, strict=True)]
