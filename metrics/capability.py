@@ -297,3 +297,17 @@ def limits_wide(figures: CapabilityFigures) -> bool:
     if figures.mean is None or figures.upper is None:
         return False
     return figures.mean > 0 and figures.upper >= 2 * figures.mean
+
+
+def signal_rows(result: CapabilityResult) -> pl.DataFrame:
+    """One row per signal (position, on, value, rule), ordered by position then rule; no item
+    ids, so every role may see it (aggregates only)."""
+    items = result.items.select("position", "on", "value")
+    rules = pl.DataFrame(
+        {
+            "position": [s.position for s in result.figures.signals],
+            "rule": [s.rule for s in result.figures.signals],
+        },
+        schema={"position": pl.Int64, "rule": pl.Int64},
+    )
+    return rules.join(items, on="position", how="left").select("position", "on", "value", "rule")
