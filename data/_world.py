@@ -750,16 +750,20 @@ def _notifications(ctx: _Ctx, org: _Org, c: Arrays, case_ids: pl.Series) -> tupl
         ),
     )
     received = nday * US_PER_DAY + secs * 1_000_000
+    # a new assessment routine (daily triage meeting) some months before the newest as_of: fewer
+    # late ones, and ordinary assessments take ASSESSMENT_ROUTINE_FACTOR as long (no extra draws)
+    after_routine = nday >= day(assessment_routine_from(to_date(ctx.reference)))
+    late_share = np.where(
+        after_routine, P.NOTIFICATION_LATE_SHARE * P.ASSESSMENT_ROUTINE_FACTOR, P.NOTIFICATION_LATE_SHARE
+    )
     # the late ones are spread evenly over time, so that some are always waiting
     late = np.empty(nn, dtype=bool)
-    late[np.argsort(received, kind="stable")] = weyl(rng, nn, GOLDEN) < P.NOTIFICATION_LATE_SHARE
+    order = np.argsort(received, kind="stable")
+    late[order] = weyl(rng, nn, GOLDEN) < late_share[order]
     delay_h = np.where(
         late, rng.uniform(120, 240, nn), np.clip(np.exp(np.log(3) + rng.standard_normal(nn)), 0.1, 23.9)
     )
-    # a new assessment routine (daily triage meeting) some months before the newest as_of:
-    # ordinary assessments take ASSESSMENT_ROUTINE_FACTOR as long (no extra draws, so nothing else moves)
-    routine = day(assessment_routine_from(to_date(ctx.reference)))
-    delay_h = np.where(~late & (nday >= routine), delay_h * P.ASSESSMENT_ROUTINE_FACTOR, delay_h)
+    delay_h = np.where(~late & after_routine, delay_h * P.ASSESSMENT_ROUTINE_FACTOR, delay_h)
     assessed = received + np.round(delay_h * 3600).astype(np.int64) * 1_000_000
     # assessments happen in office hours (08-16 on weekdays), except those the on-call team takes
     a_day, tod = np.divmod(assessed, US_PER_DAY)
