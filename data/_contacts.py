@@ -25,6 +25,7 @@ SEASON = {7: 0.6, 12: 0.85}  # July holidays, December
 CHANNELS = ("telefon", "mail", "digital_post", "personligt", "andet")
 CHANNEL_P = (0.46, 0.18, 0.20, 0.11, 0.05)
 LINKED_SHARE = 0.75  # contacts about a known case
+RECENT_CASES = 40  # a linked contact is about one of the team's 40 most recently opened cases
 VALUE_REASONS = (
     ("Ny oplysning i sagen", 0.34),
     ("Ønsker møde", 0.24),
@@ -163,31 +164,33 @@ def build_contacts(
             "_linked": rng.random(n) < LINKED_SHARE,
         }
     ).sort("received_at", "unit_id", "_u")
-    out = out.with_columns(pl.col("received_at").dt.date().alias("_day"))
-    # a linked contact is about one of the unit's cases open on the day (or closed within 60 days)
-    open_cases = cases.select(
-        "case_id", "unit_id", "opened_on", pl.col("closed_on").fill_null(date(2100, 12, 31)).alias("_closed")
-    )
-    candidates = (
-        out.with_row_index("_row")
-        .filter("_linked")
-        .select("_row", "unit_id", "_day", "_u")
-        .join(open_cases, on="unit_id", how="inner")
-        .filter(
-            (pl.col("opened_on") <= pl.col("_day"))
-            & (pl.col("_closed") >= pl.col("_day") - timedelta(days=60))
+    # a linked contact is about one of the unit's most recently opened cases (the last
+    # RECENT_CASES opened on or before the day), unless that case closed over 60 days before
+    unit_code = {u: i for i, u in enumerate(units)}
+    cs = (
+        cases.select(
+            pl.col("unit_id").replace_strict(unit_code, default=None).cast(pl.Int64).alias("code"),
+            (pl.col("opened_on") - date(1970, 1, 1)).dt.total_days().alias("opened"),
+            (pl.col("closed_on").fill_null(date(2100, 12, 31)) - date(1970, 1, 1))
+            .dt.total_days()
+            .alias("closed"),
+            "case_id",
         )
+        .drop_nulls("code")
+        .sort("code", "opened", "case_id")
     )
-    picked = (
-        candidates.sort("_row", "case_id")
-        .with_columns(pl.len().over("_row").alias("_n"), pl.int_range(pl.len()).over("_row").alias("_i"))
-        .filter(
-            pl.col("_i")
-            == (pl.col("_u") * pl.col("_n")).floor().cast(pl.Int64).clip(upper_bound=pl.col("_n") - 1)
-        )
-        .select("_row", "case_id")
-    )
-    out = out.with_row_index("_row").join(picked, on="_row", how="left", maintain_order="left")
+    keys = (cs["code"] * 100_000 + cs["opened"]).to_numpy()
+    unit_first = np.searchsorted(keys, np.arange(len(units)) * 100_000, side="left")
+    c_code = out["unit_id"].replace_strict(unit_code, default=None).cast(pl.Int64).to_numpy()
+    c_day = (out["received_at"].dt.date() - date(1970, 1, 1)).dt.total_days().to_numpy()
+    pos = np.searchsorted(keys, c_code * 100_000 + c_day, side="right")
+    count = pos - unit_first[c_code]
+    pick = pos - 1 - np.floor(out["_u"].to_numpy() * np.minimum(count, RECENT_CASES)).astype(np.int64)
+    ok = out["_linked"].to_numpy() & (count > 0)
+    pick = np.where(ok, pick, 0)
+    ok &= cs["closed"].to_numpy()[pick] >= c_day - 60 if cs.height else ok
+    case_col = cs["case_id"].gather(pick) if cs.height else pl.Series([None] * out.height, dtype=pl.String)
+    out = out.with_columns(pl.when(pl.Series(ok)).then(case_col).otherwise(None).alias("case_id"))
     width = max(7, len(str(out.height)))
     return out.select(
         pl.format("H{}", pl.int_range(1, out.height + 1).cast(pl.String).str.zfill(width)).alias(

@@ -65,6 +65,10 @@ def _elements(at: AppTest, kind: str) -> list[Any]:
     return out
 
 
+def badges_of(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if "-badge[" in m.value and "Mål" in m.value]
+
+
 def assert_tiles(at: AppTest, details: list[KpiDetail]) -> None:
     """Value, status icon, change per tile; status badge with colour, icon and word; trend data."""
     assert at.date_input(key="dato").value == FIXTURE_END
@@ -126,6 +130,15 @@ def test_root_for_administration(app_env: Path, small_extract: Extract) -> None:
         assert d.spec.method in text and d.description in text
         if d.set_aside_total:
             assert f"sat {fmt_num(d.set_aside_total)} rækker til side" in text
+        # the signal mark: one line in every card; the badge and the sentence only when shown
+        assert d.signal is not None
+        assert "**Signal eller støj:**" in text
+        assert ("**Denne måned er et signal.**" in text) == d.signal.shown
+    assert [("⚡ Signal" in b) for b in badges_of(at)] == [
+        d.signal is not None and d.signal.shown for d in details
+    ]
+    # the demo world's contacts give the fejlefterspørgsel tile
+    assert "fejlefterspoergsel_pct" in [d.spec.id for d in details]
 
     # the cascade: children of the root × KPIs, then the root itself
     rows = cascade(small_extract, load_scorecard(DEFAULT_SCORECARD), tree.root, FIXTURE_END)

@@ -318,10 +318,11 @@ def main() -> None:
         st.subheader(p.name)
         if p.description:
             st.caption(p.description)
-        cols = st.columns(3)
-        for i, k in enumerate(p.kpis):
-            with cols[i % 3]:
-                _tile(by_id[k.id], ctx)
+        # a row of columns per three tiles, so a fourth tile starts a new row in the file's order
+        for first in range(0, len(p.kpis), 3):
+            for col, k in zip(st.columns(3), p.kpis[first : first + 3], strict=False):
+                with col:
+                    _tile(by_id[k.id], ctx)
     _cascade(figures, details, ctx)
 
 
