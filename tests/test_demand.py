@@ -201,3 +201,13 @@ def test_months_before_the_first_data_are_left_out() -> None:
     mark = signal_mark(one, "henvendelser_antal", ROOT, date(2024, 6, 30))
     assert mark.figures.n == 1 and not mark.shown
     assert isinstance(mark.own, pl.DataFrame)
+
+
+def test_compare_gives_no_before_value_when_the_earlier_extract_had_no_contacts(ex: Any) -> None:
+    from metrics.compare import kpi_changes
+
+    before = make_extract(date(2024, 5, 31))
+    rows = {r["metric_id"]: r for r in kpi_changes(ex, before, "K").to_dicts()}
+    assert rows["henvendelser_antal"]["before"] is None  # not 0: the table was not there
+    assert rows["henvendelser_antal"]["now"] == 5
+    assert rows["henvendelser_antal"]["change"] is None
