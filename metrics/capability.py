@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import Any, NamedTuple
 
+import numpy as np
 import polars as pl
 
 from metrics.extract import Extract
@@ -101,7 +102,10 @@ def vurdering_timer_items_frames(notifications: pl.DataFrame, as_of: date, start
     """A notification assessed before T: hours from received_at to assessed_at as written
     (wall-clock, so a change to or from summer time does not add or take an hour)."""
     t = cutoff(as_of)
-    assessed = notifications.filter(pl.col("assessed_at").is_not_null() & (pl.col("assessed_at") < t))
+    in_window = notifications.filter(
+        pl.col("received_at").is_between(datetime.combine(start, time()), t, closed="left")
+    )
+    assessed = in_window.filter(pl.col("assessed_at").is_not_null() & (pl.col("assessed_at") < t))
     items = assessed.select(
         "notification_id",
         pl.col("received_at").alias("at"),
@@ -115,8 +119,8 @@ def vurdering_timer_items_frames(notifications: pl.DataFrame, as_of: date, start
 
 def undersoegelse_dage_items_frames(deadlines: pl.DataFrame, as_of: date, start: date) -> pl.DataFrame:
     """A deadline of kind undersoegelse done by as_of: calendar days from started_on to done_on."""
-    done = deadlines.filter(
-        (pl.col("kind") == "undersoegelse") & pl.col("done_on").is_not_null() & (pl.col("done_on") <= as_of)
+    done = deadlines.filter(pl.col("done_on").is_between(start, as_of)).filter(
+        pl.col("kind") == "undersoegelse"
     )
     items = done.select(
         "deadline_id",
@@ -144,7 +148,10 @@ def underretning_til_indsats_dage_items_frames(
     )
     # The window is on the notification's date, so filter before the join.
     linked = linked.filter(pl.col("on").is_between(start, as_of))
-    decisions = interventions.filter(pl.col("decided_on") <= as_of).select("case_id", "decided_on")
+    # a decision on or after a notification in the window lies in [start, as_of] too
+    decisions = interventions.filter(pl.col("decided_on").is_between(start, as_of)).select(
+        "case_id", "decided_on"
+    )
     first = (
         linked.join(decisions, on="case_id", how="inner")
         .filter(pl.col("decided_on") >= pl.col("on"))
@@ -187,10 +194,12 @@ def check_measure(measure: str) -> None:
 # --- the figures ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Signal:
-    position: int  # 1-based
-    rule: int  # 1 or 2
+class Signal(NamedTuple):
+    """A signal at a 1-based position by rule 1 or 2 (a NamedTuple: a national series has
+    tens of thousands of them, and a tuple is much cheaper to build than a frozen dataclass)."""
+
+    position: int
+    rule: int
 
 
 @dataclass(frozen=True)
@@ -223,47 +232,72 @@ def quantile(sorted_values: Sequence[float], q: float) -> float:
     pos = (len(sorted_values) - 1) * q
     lo = math.floor(pos)
     hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (pos - lo) * (sorted_values[hi] - sorted_values[lo])
+    return float(sorted_values[lo] + (pos - lo) * (sorted_values[hi] - sorted_values[lo]))
+
+
+def signal_masks(
+    values: Sequence[float] | np.ndarray, mean: float, lower: float, upper: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per item: does it break rule 1, rule 2? Rule 1: above upper, or below lower when
+    lower > 0. Rule 2: the item at which the current run on one side of the mean reaches 8
+    or more; an item within 1e-9 × max(1, |mean|) of the mean breaks a run and starts none."""
+    x = np.asarray(values, dtype=np.float64)
+    rule_1 = (x > upper) | ((lower > 0) & (x < lower))
+    tol = EQUAL_TOLERANCE * max(1.0, abs(mean))
+    side = np.where(x - mean > tol, 1, np.where(mean - x > tol, -1, 0))
+    if x.size == 0:
+        return rule_1, rule_1.copy()
+    # a run starts wherever the side changes; an item on the mean has side 0 and never counts
+    starts = np.flatnonzero(np.r_[True, side[1:] != side[:-1]])
+    run_start = starts[np.searchsorted(starts, np.arange(x.size), side="right") - 1]
+    run_length = np.arange(x.size) - run_start + 1
+    rule_2 = (side != 0) & (run_length >= RUN_LENGTH)
+    return rule_1, rule_2
+
+
+def _signal_list(rule_1: np.ndarray, rule_2: np.ndarray) -> tuple[Signal, ...]:
+    """One entry per rule, ordered by position, then rule."""
+    positions = np.r_[np.flatnonzero(rule_1), np.flatnonzero(rule_2)] + 1
+    rules = np.r_[np.full(int(rule_1.sum()), 1), np.full(int(rule_2.sum()), 2)]
+    order = np.lexsort((rules, positions))
+    return tuple(map(Signal._make, zip(positions[order].tolist(), rules[order].tolist(), strict=True)))
 
 
 def signals(values: Sequence[float], mean: float, lower: float, upper: float) -> tuple[Signal, ...]:
-    """Rule 1: above upper, or below lower when lower > 0. Rule 2: the item at which the
-    current run on one side of the mean reaches 8 or more; an item within
-    1e-9 × max(1, |mean|) of the mean breaks a run and starts none."""
-    tol = EQUAL_TOLERANCE * max(1.0, abs(mean))
-    out: list[Signal] = []
-    side, run = 0, 0
-    for i, x in enumerate(values, start=1):
-        if x > upper or (lower > 0 and x < lower):
-            out.append(Signal(i, 1))
-        here = 1 if x - mean > tol else -1 if mean - x > tol else 0
-        run = 0 if here == 0 else run + 1 if here == side else 1
-        side = here
-        if run >= RUN_LENGTH:
-            out.append(Signal(i, 2))
-    return tuple(out)
+    """The signals of rules 1 and 2 (see `signal_masks`), ordered by position, then rule."""
+    return _signal_list(*signal_masks(values, mean, lower, upper))
 
 
-def capability_figures(values: Sequence[float]) -> CapabilityFigures:
-    """The capability figures of items x₁ … xₙ in their order (kpis.md, Capability)."""
-    n = len(values)
+def _figures_and_masks(
+    values: Sequence[float] | np.ndarray,
+) -> tuple[CapabilityFigures, np.ndarray, np.ndarray]:
+    x = np.asarray(values, dtype=np.float64)
+    n = int(x.size)
     if n < 2:
-        return CapabilityFigures(n)
-    mean = math.fsum(values) / n
-    mr_bar = math.fsum(abs(values[i] - values[i - 1]) for i in range(1, n)) / (n - 1)
+        none = np.zeros(n, dtype=bool)
+        return CapabilityFigures(n), none, none.copy()
+    mean = math.fsum(x) / n
+    mr_bar = math.fsum(np.abs(np.diff(x))) / (n - 1)
     lower = max(0.0, mean - XMR_FACTOR * mr_bar)
     upper = mean + XMR_FACTOR * mr_bar
-    ordered = sorted(values)
-    return CapabilityFigures(
+    ordered = np.sort(x)
+    rule_1, rule_2 = signal_masks(x, mean, lower, upper)
+    figures = CapabilityFigures(
         n=n,
         mean=mean,
         mr_bar=mr_bar,
         lower=lower,
         upper=upper,
-        p05=quantile(ordered, 0.05),
-        p95=quantile(ordered, 0.95),
-        signals=signals(values, mean, lower, upper),
+        p05=quantile(ordered, 0.05),  # type: ignore[arg-type]
+        p95=quantile(ordered, 0.95),  # type: ignore[arg-type]
+        signals=_signal_list(rule_1, rule_2),
     )
+    return figures, rule_1, rule_2
+
+
+def capability_figures(values: Sequence[float]) -> CapabilityFigures:
+    """The capability figures of items x₁ … xₙ in their order (kpis.md, Capability)."""
+    return _figures_and_masks(values)[0]
 
 
 @dataclass(frozen=True)
@@ -281,11 +315,11 @@ def capability(
     """The items of the window with their signals, and the capability figures."""
     first = default_start(as_of) if start is None else start
     items = measure_items(ex, measure, scope, as_of, first)
-    figures = capability_figures(items["value"].to_list())
+    figures, rule_1, rule_2 = _figures_and_masks(items["value"].to_numpy())
     marked = items.with_row_index("position", offset=1).with_columns(
         pl.col("position").cast(pl.Int64),
-        pl.col("position").is_in([s.position for s in figures.signals if s.rule == 1]).alias("rule_1"),
-        pl.col("position").is_in([s.position for s in figures.signals if s.rule == 2]).alias("rule_2"),
+        pl.Series("rule_1", rule_1, dtype=pl.Boolean),
+        pl.Series("rule_2", rule_2, dtype=pl.Boolean),
     )
     return CapabilityResult(MEASURES[measure], first, as_of, marked, figures)
 
