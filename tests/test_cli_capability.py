@@ -151,3 +151,16 @@ def test_scorecard_and_validate_list_contacts_only_when_present(
     assert "contacts" not in ok_json("validate", "--extract", extract_dir, "--format", "json")["tables"]
     tables = ok_json("validate", "--extract", with_contacts, "--format", "json")["tables"]
     assert tables["contacts"] == {"accepted": 4, "rejected": 0, "reasons": {}}
+
+
+def test_an_empty_contacts_file_is_a_table_with_no_contacts(tmp_path: Path, extract_dir: Path) -> None:
+    folder = tmp_path / extract_dir.name
+    shutil.copytree(extract_dir, folder)
+    pl.DataFrame(schema=polars_schema("contacts")).write_parquet(folder / file_name("contacts"))
+    tables = ok_json("validate", "--extract", folder, "--format", "json")["tables"]
+    assert tables["contacts"] == {"accepted": 0, "rejected": 0, "reasons": {}}
+    out = ok_json("kpis", "--extract", folder, "--format", "json")
+    assert out["henvendelser_antal"] == 0 and out["fejlefterspoergsel_pct"] is None
+    card = ok_json("scorecard", "--extract", folder, "--format", "json")
+    row = next(r for r in card if r["kpi"] == "fejlefterspoergsel_pct")
+    assert row["value"] is None and row["status"] == "none"
