@@ -13,6 +13,7 @@ PAGES = {
         st.Page("views/oekonomi.py", title="Økonomi", icon="💰", url_path="oekonomi"),
         st.Page("views/underretninger.py", title="Underretninger", icon="📨", url_path="underretninger"),
         st.Page("views/sygefravaer.py", title="Sygefravær", icon="🩺", url_path="sygefravaer"),
+        st.Page("views/kapabilitet.py", title="Kapabilitet", icon="📈", url_path="kapabilitet"),
         st.Page("views/sammenlign.py", title="Sammenlign udtræk", icon="🔁", url_path="sammenlign"),
     ],
     "Sager": [

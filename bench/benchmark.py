@@ -4,8 +4,9 @@
 
 Generates the extract once into DIR (default /tmp/bench80; reused when present), then times:
 load + validate, all KPIs for the root and for one team (cold and warm), 12-month trends of
-every KPI, peak RSS, and each page's server-side rerun through AppTest; then the economy
-meeting page and its pack on the Gladsaxe-sized demo (--meeting-only for just those). A missed target is
+every KPI, the capability measures for the root and a team, peak RSS, and each page's server-side
+rerun through AppTest; then the economy meeting page and its pack on the Gladsaxe-sized demo
+(--meeting-only for just those). A missed target is
 printed as FAIL; the script itself only fails when something breaks.
 """
 
@@ -30,6 +31,7 @@ import polars as pl  # noqa: E402
 
 from metrics import registry  # noqa: E402
 from metrics.access import Viewer, aggregate_root, viewer_for_employee  # noqa: E402
+from metrics.capability import MEASURES, capability  # noqa: E402
 from metrics.casework import cases_visible  # noqa: E402
 from metrics.extract import Extract  # noqa: E402
 from metrics.loader import list_extracts, load_extract  # noqa: E402
@@ -43,6 +45,7 @@ PAGES = (
     "views/oekonomi.py",
     "views/underretninger.py",
     "views/sygefravaer.py",
+    "views/kapabilitet.py",
     "views/raadgiver.py",
     "views/sag.py",
 )
@@ -53,6 +56,7 @@ TARGET_RSS_MB = 2048.0
 TARGET_PAGE_S = 0.300
 TARGET_MEETING_PAGE_S = 0.300
 TARGET_PACK_S = 3.0
+TARGET_CAPABILITY_S = 0.300
 
 
 @dataclass
@@ -158,6 +162,36 @@ def bench_metrics(ex: Extract, team: str) -> None:
         _, second = timed(trends)
         report(Line(f"12-month trends of all KPIs, {label} – first", first, TARGET_TRENDS_S))
         report(Line(f"12-month trends of all KPIs, {label} – again", second, TARGET_TRENDS_S))
+
+
+def bench_capability(ex: Extract, team: str) -> None:
+    """The three end-to-end measures (items, figures, signals) for the root and a team. Nothing
+    caches a capability result: "cold" also builds the scoped frames, "again" reuses those."""
+    tree = org_tree(ex)
+    for label, unit in (("root", tree.root), ("team", team)):
+        scope = Scope.unit(unit)
+
+        def all_three(scope: Scope = scope) -> list[int]:
+            return [capability(ex, m, scope, ex.as_of).figures.n for m in MEASURES]
+
+        ns, cold = timed(all_three)
+        again = [timed(all_three)[1] for _ in range(3)]
+        note = ", ".join(f"{m} n={n:,}" for m, n in zip(MEASURES, ns, strict=True))
+        report(Line(f"capability, 3 measures, {label} – cold", cold, TARGET_CAPABILITY_S, note))
+        each = {
+            m: statistics.median(
+                timed(lambda m=m, scope=scope: capability(ex, m, scope, ex.as_of))[1] for _ in range(3)
+            )
+            for m in MEASURES
+        }
+        report(
+            Line(
+                f"capability, 3 measures, {label} – again (median 3)",
+                statistics.median(again),
+                TARGET_CAPABILITY_S,
+                "each: " + ", ".join(f"{m} {t * 1000:,.0f} ms" for m, t in each.items()),
+            )
+        )
 
 
 def bench_pages(root: Path, ex: Extract) -> None:
@@ -290,6 +324,7 @@ def main() -> int:
     )
     team = pick_team(ex)
     bench_metrics(ex, team)
+    bench_capability(ex, team)
     report(Line("peak RSS after load, KPIs and trends", peak_rss_mb(), TARGET_RSS_MB, unit="MB"))
     if not args.skip_pages:
         bench_pages(path.parent, ex)

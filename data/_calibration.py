@@ -5,13 +5,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from metrics.contract import TABLE_NAMES, file_name
+from metrics.contract import ALL_TABLE_NAMES, file_name
 from metrics.economy import committed
 
 
@@ -21,7 +21,9 @@ def num(x: Any) -> float:
 
 
 def read(path: Path) -> dict[str, pl.DataFrame]:
-    return {t: pl.read_parquet(path / file_name(t)) for t in TABLE_NAMES}
+    return {
+        t: pl.read_parquet(path / file_name(t)) for t in ALL_TABLE_NAMES if (path / file_name(t)).is_file()
+    }
 
 
 def _active(df: pl.DataFrame, start: str, end: str, d: date) -> pl.DataFrame:
@@ -177,6 +179,29 @@ def measure(t: dict[str, pl.DataFrame], as_of: date) -> dict[str, float]:
     )
     out["december_paid_in_january"] = dec
     out["paid_in_advance"] = t["payments"].filter(pl.col("posted_on") < pl.col("period")).height
+    if "contacts" in t:
+        ct = t["contacts"].filter(pl.col("received_at").dt.year() < as_of.year)
+        yearly = ct.group_by(pl.col("received_at").dt.year()).agg(
+            pl.len().alias("n"), (pl.col("demand_type") == "fejl").mean().alias("fail")
+        )
+        out["contacts_per_year_min"] = num(yearly["n"].min())
+        out["contacts_per_year_max"] = num(yearly["n"].max())
+        out["failure_share_pct"] = 100 * num((ct["demand_type"] == "fejl").mean())
+        monthly = ct.group_by(pl.col("received_at").dt.truncate("1mo")).agg(
+            (pl.col("demand_type") == "fejl").mean().alias("fail")
+        )
+        out["failure_month_min_pct"] = 100 * num(monthly["fail"].min())
+        out["failure_month_max_pct"] = 100 * num(monthly["fail"].max())
+    # notification assessment hours before and after the new routine (data._world), items as in
+    # kpis.md's vurdering_timer: mean over the 365 days up to as_of
+    from data._world import assessment_routine_from
+
+    routine = datetime.combine(assessment_routine_from(as_of), datetime.min.time())
+    window = datetime.combine(as_of - timedelta(days=364), datetime.min.time())
+    n = t["notifications"].filter(pl.col("assessed_at").is_not_null() & (pl.col("received_at") >= window))
+    hours = (pl.col("assessed_at") - pl.col("received_at")).dt.total_seconds() / 3600
+    out["assessment_before_h"] = num(n.filter(pl.col("received_at") < routine).select(hours.mean()).item())
+    out["assessment_after_h"] = num(n.filter(pl.col("received_at") >= routine).select(hours.mean()).item())
     return out
 
 
@@ -279,6 +304,26 @@ def table(path: Path) -> str:
             f"{m['paid_in_advance']:.0f}",
         ),
     ]
+    if "contacts_per_year_min" in m:
+        rows += [
+            (
+                "Henvendelser pr. hele år",
+                "nogle tusinde",
+                f"{m['contacts_per_year_min']:.0f}–{m['contacts_per_year_max']:.0f}",
+            ),
+            (
+                "Fejlefterspørgsel (hele år; laveste–højeste måned)",
+                "≈ en tredjedel, højere ved udskiftning og sygdom",
+                f"{m['failure_share_pct']:.1f} % ({m['failure_month_min_pct']:.0f}–{m['failure_month_max_pct']:.0f} %)",
+            ),
+        ]
+    rows.append(
+        (
+            "Timer fra underretning til vurdering, gennemsnit før / efter ny rutine",
+            "et tydeligt fald (et signal)",
+            f"{m['assessment_before_h']:.1f} / {m['assessment_after_h']:.1f}",
+        )
+    )
     lines = ["| Mål | Mål (kilde: se nedenfor) | Genereret |", "| --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)

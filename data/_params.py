@@ -100,6 +100,10 @@ PLACEMENT_TRANSITION = (
 NOTIFICATION_SOURCES = ("skole", "sundhed", "politi", "dagtilbud", "forælder", "anonym", "andet")
 NOTIFICATION_SOURCE_P = (0.21, 0.20, 0.125, 0.12, 0.09, 0.075, 0.18)
 NOTIFICATION_LATE_SHARE = 0.03  # assessed 5-10 days late (weekends come on top)
+# A new assessment routine (daily triage) from the first of the month this many months before the
+# newest as_of's month: ordinary assessments then take this share of the time (a real shift, a signal).
+ASSESSMENT_ROUTINE_MONTHS = 5
+ASSESSMENT_ROUTINE_FACTOR = 0.45
 
 # Family-care allowances paid in advance, between the 15th and the 25th of the month before
 # (kpis.md 1.1 prepaid: such a month is in actual and not again in committed).

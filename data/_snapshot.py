@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
+from data._contacts import cut as cut_contacts
 from data._params import HISTORY_START
 from data._world import World
 from metrics.contract import TABLES
@@ -93,6 +94,8 @@ def snapshot(world: World, as_of: date) -> dict[str, pl.DataFrame]:
         "absences": absences,
         "measurements": world.measurements.filter(pl.col("period_end") <= a),
     }
+    if world.contacts is not None:
+        tables["contacts"] = cut_contacts(world.contacts, as_of, case_ids)
     return {name: _conform(name, df) for name, df in tables.items()}
 
 

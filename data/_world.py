@@ -23,10 +23,12 @@ from data._calendar import (
     month_index,
     month_start,
     next_weekday,
+    to_date,
     weekday,
     year_of,
     year_start,
 )
+from data._contacts import build_contacts
 from data._names import PROVIDERS, emails, person_names
 from data._random import (
     GOLDEN,
@@ -111,6 +113,7 @@ class World:
     deadlines: pl.DataFrame  # done_on true
     absences: pl.DataFrame
     measurements: pl.DataFrame
+    contacts: pl.DataFrame | None = None  # optional table (contract 1.1); received_at true
 
 
 @dataclass(frozen=True)
@@ -747,12 +750,20 @@ def _notifications(ctx: _Ctx, org: _Org, c: Arrays, case_ids: pl.Series) -> tupl
         ),
     )
     received = nday * US_PER_DAY + secs * 1_000_000
+    # a new assessment routine (daily triage meeting) some months before the newest as_of: fewer
+    # late ones, and ordinary assessments take ASSESSMENT_ROUTINE_FACTOR as long (no extra draws)
+    after_routine = nday >= day(assessment_routine_from(to_date(ctx.reference)))
+    late_share = np.where(
+        after_routine, P.NOTIFICATION_LATE_SHARE * P.ASSESSMENT_ROUTINE_FACTOR, P.NOTIFICATION_LATE_SHARE
+    )
     # the late ones are spread evenly over time, so that some are always waiting
     late = np.empty(nn, dtype=bool)
-    late[np.argsort(received, kind="stable")] = weyl(rng, nn, GOLDEN) < P.NOTIFICATION_LATE_SHARE
+    order = np.argsort(received, kind="stable")
+    late[order] = weyl(rng, nn, GOLDEN) < late_share[order]
     delay_h = np.where(
         late, rng.uniform(120, 240, nn), np.clip(np.exp(np.log(3) + rng.standard_normal(nn)), 0.1, 23.9)
     )
+    delay_h = np.where(~late & after_routine, delay_h * P.ASSESSMENT_ROUTINE_FACTOR, delay_h)
     assessed = received + np.round(delay_h * 3600).astype(np.int64) * 1_000_000
     # assessments happen in office hours (08-16 on weekdays), except those the on-call team takes
     a_day, tod = np.divmod(assessed, US_PER_DAY)
@@ -787,6 +798,14 @@ def _notifications(ctx: _Ctx, org: _Org, c: Arrays, case_ids: pl.Series) -> tupl
             "assessed_at": pl.Series(assessed[sel]).cast(TIMESTAMP),
         }
     ), perm
+
+
+def assessment_routine_from(reference: date) -> date:
+    """The first day of the new assessment routine: the first of the month
+    ASSESSMENT_ROUTINE_MONTHS before the newest as_of's month (so every extract of a series
+    shows it inside its 365-day capability window)."""
+    m = reference.year * 12 + reference.month - 1 - P.ASSESSMENT_ROUTINE_MONTHS
+    return date(m // 12, m % 12 + 1, 1)
 
 
 def _child_ids(numbers: I64) -> pl.Series:
@@ -1144,6 +1163,17 @@ def build_world(
     deadlines = _deadlines(ctx, c, episodes, case_ids)
     absences = _absences(ctx, staff, employees["employee_id"])
     measurements = _measurements(ctx, org, staff)
+    contacts = build_contacts(
+        ctx.rng(11),
+        org.team_units,
+        ctx.T,
+        ctx.pop,
+        cases,
+        employees,
+        absences,
+        P.HISTORY_START,
+        date(reference.year, 12, 31),
+    )
     say(1.0, "Verden er simuleret")
     return World(
         horizon=date(reference.year, 12, 31),
@@ -1160,4 +1190,5 @@ def build_world(
         deadlines=deadlines,
         absences=absences,
         measurements=measurements,
+        contacts=contacts,
     )

@@ -25,7 +25,7 @@ import polars as pl
 from data._params import HISTORY_START
 from data._snapshot import DEFECTS, inject_defects, snapshot
 from data._world import World, build_world
-from metrics.contract import CONTRACT_VERSION, MANIFEST_FILE, TABLE_NAMES, file_name
+from metrics.contract import ALL_TABLE_NAMES, CONTRACT_VERSION, MANIFEST_FILE, file_name
 
 Progress = Callable[[float, str], None]
 
@@ -80,8 +80,9 @@ def _write(
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
-    for name in TABLE_NAMES:
-        tables[name].write_parquet(tmp / file_name(name), compression="zstd", statistics=True)
+    for name in ALL_TABLE_NAMES:
+        if name in tables:  # optional tables (contacts) only when the world has them
+            tables[name].write_parquet(tmp / file_name(name), compression="zstd", statistics=True)
     (tmp / MANIFEST_FILE).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
@@ -182,7 +183,9 @@ def ensure_demo_data(root: Path, progress: Progress | None = None) -> list[Path]
 def summary(path: Path) -> str:
     """Rows per table and spend per year of one written extract."""
     lines = [f"Udtræk {path.name}:"]
-    for name in TABLE_NAMES:
+    for name in ALL_TABLE_NAMES:
+        if not (path / file_name(name)).is_file():
+            continue
         n = pl.scan_parquet(path / file_name(name)).select(pl.len()).collect().item()
         lines.append(f"  {name:<20} {n:>10,} rækker".replace(",", "."))
     spend = (

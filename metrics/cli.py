@@ -1,5 +1,5 @@
-"""`python -m metrics`: kpis, scorecard, economy, validate and pack, as specified in kpis.md
-(pack: issue 8, the economy meeting's pack written to --out).
+"""`python -m metrics`: kpis, scorecard, economy, capability and validate, as specified in kpis.md,
+and pack (issue 8: the economy meeting's pack written to --out).
 
 JSON on stdout. Exit 0 on success; 2 when the extract is refused (a message naming
 file and column on stderr); 1 with a one-line message for anything else. Never a traceback.
@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
+from metrics.capability import MEASURES, capability
 from metrics.economy import economy_table
 from metrics.extract import Extract
 from metrics.loader import ExtractRefused, load_extract, validation_json
@@ -61,6 +62,12 @@ def _parser() -> _Parser:
     ec = sub.add_parser("economy", help="budget, actual, committed, expected, deviation per group")
     common(ec)
     ec.add_argument("--by", required=True, choices=CLI_GROUPINGS)
+    cap = sub.add_parser("capability", help="mean, natural process limits, p05/p95 and signals of a measure")
+    common(cap)
+    cap.add_argument("--measure", required=True, choices=list(MEASURES))
+    cap.add_argument(
+        "--from", dest="start", type=_date, help="first day of the window, default as_of − 364 days"
+    )
     common(sub.add_parser("validate", help="check an extract against the data contract"), scoped=False)
     pk = sub.add_parser("pack", help="write the economy meeting's pack (Excel + PDF) to --out")
     common(pk)
@@ -109,6 +116,11 @@ def _run(args: argparse.Namespace) -> tuple[Any, int]:
     if args.command == "economy":
         table = economy_table(ex, Scope.unit(unit), as_of, args.by)
         return table.to_dicts(), 0
+    if args.command == "capability":
+        if args.start is not None and args.start > as_of:
+            raise CliError(f"--from {args.start.isoformat()} is after as_of {as_of.isoformat()}")
+        result = capability(ex, args.measure, Scope.unit(unit), as_of, args.start)
+        return result.figures.as_json(args.measure), 0
     if args.command == "scorecard":
         from metrics.scorecard import ScorecardError, evaluate_scorecard, load_scorecard
 

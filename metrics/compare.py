@@ -157,8 +157,17 @@ def kpi_changes(now: Extract, before: Extract, unit_id: str) -> pl.DataFrame:
     rows = []
     for metric_id in ids:
         d = registry.get(metric_id)
-        b = registry.compute(before, metric_id, scope, before.as_of).value
-        n = registry.compute(now, metric_id, scope, now.as_of).value
+        # a KPI that needs an optional table (contacts) has no value in an extract without it
+        b = (
+            registry.compute(before, metric_id, scope, before.as_of).value
+            if registry.available(before, metric_id)
+            else None
+        )
+        n = (
+            registry.compute(now, metric_id, scope, now.as_of).value
+            if registry.available(now, metric_id)
+            else None
+        )
         b = None if _missing(b) else b
         n = None if _missing(n) else n
         change = None if b is None or n is None else n - b

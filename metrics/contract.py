@@ -1,4 +1,4 @@
-"""The extract contract (../shared/spec/data-contract.md, version 1) as data.
+"""The extract contract (../shared/spec/data-contract.md, version 1.1) as data.
 
 Column order, Polars dtypes and nullability for every table. The loader, the
 validation schemas, the demo generator and the tests all read this one table.
@@ -18,6 +18,8 @@ CATEGORIES = ("anbringelse", "forebyggende", "andet")
 DEADLINE_KINDS = ("undersoegelse", "handleplan", "opfoelgning")
 ABSENCE_KINDS = ("egen_sygdom", "barns_sygdom", "arbejdsskade", "andet")
 ACCOUNT_PATTERN = r"^\d\.\d{2}\.\d{2}$"
+CHANNELS = ("telefon", "mail", "digital_post", "personligt", "andet")
+DEMAND_TYPES = ("vaerdi", "fejl")
 
 TIMESTAMP = pl.Datetime("us")
 
@@ -115,9 +117,22 @@ TABLES: dict[str, tuple[Col, ...]] = {
         Col("value", pl.Float64()),
         Col("respondents", pl.Int64(), nullable=True),
     ),
+    # Version 1.1, optional: an extract without contacts.parquet is complete.
+    "contacts": (
+        Col("contact_id", pl.String()),
+        Col("unit_id", pl.String()),
+        Col("case_id", pl.String(), nullable=True),
+        Col("received_at", TIMESTAMP),
+        Col("channel", pl.String()),
+        Col("demand_type", pl.String()),
+        Col("reason", pl.String()),
+    ),
 }
 
-TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
+OPTIONAL_TABLES: tuple[str, ...] = ("contacts",)
+# The tables every extract has; ALL_TABLE_NAMES adds the optional ones an extract may have.
+TABLE_NAMES: tuple[str, ...] = tuple(t for t in TABLES if t not in OPTIONAL_TABLES)
+ALL_TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 MANIFEST_FILE = "manifest.json"
 
 
@@ -146,4 +161,5 @@ TABLE_LABELS: dict[str, str] = {
     "deadlines": "Frister",
     "absences": "Fravær",
     "measurements": "Målinger",
+    "contacts": "Henvendelser",
 }

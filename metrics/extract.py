@@ -44,6 +44,11 @@ class Extract:
     def __getitem__(self, table: str) -> pl.DataFrame:
         return self.tables[table]
 
+    def present(self, table: str) -> bool:
+        """Whether the extract has the table: false only for an optional table whose file
+        is absent (a present file with no rows is a table with no rows)."""
+        return table in self.report
+
     @property
     def as_of(self) -> date:
         return self.manifest.as_of

@@ -46,9 +46,12 @@ def sager_pr_raadgiver_frames(cases: pl.DataFrame, employees: pl.DataFrame, as_o
     return ratio(float(assigned), float(staff["fte"].sum()), assigned + staff.height, scale=1.0)
 
 
-def deadlines_met_pct_frames(deadlines: pl.DataFrame, as_of: date, kind: str | None = None) -> KpiValue:
+def deadlines_met_pct_frames(
+    deadlines: pl.DataFrame, as_of: date, kind: str | None = None, start: date | None = None
+) -> KpiValue:
+    """`start` replaces 1 January (a month's own value, kpis.md "A month's own value")."""
     d = deadlines if kind is None else deadlines.filter(pl.col("kind") == kind)
-    eligible = d.filter(pl.col("due_on").is_between(year_start(as_of), as_of))
+    eligible = d.filter(pl.col("due_on").is_between(start or year_start(as_of), as_of))
     met = eligible.filter(
         pl.col("done_on").is_not_null() & (pl.col("done_on") <= pl.min_horizontal("due_on", pl.lit(as_of)))
     ).height
@@ -67,8 +70,10 @@ def frister_overskredne_frames(deadlines: pl.DataFrame, as_of: date) -> KpiValue
 # --- notifications -------------------------------------------------------------------
 
 
-def received_ytd(as_of: date) -> pl.Expr:
-    return (pl.col("received_at") >= datetime.combine(year_start(as_of), datetime.min.time())) & (
+def received_ytd(as_of: date, start: date | None = None) -> pl.Expr:
+    """Received from 1 January (or `start`) through as_of, before T."""
+    first = start or year_start(as_of)
+    return (pl.col("received_at") >= datetime.combine(first, datetime.min.time())) & (
         pl.col("received_at") < cutoff(as_of)
     )
 
@@ -81,19 +86,23 @@ def on_time_24h(as_of: date) -> pl.Expr:
     return assessed_before(as_of) & ((pl.col("assessed_at") - pl.col("received_at")) <= HOURS_24)
 
 
-def eligible_24h(as_of: date) -> pl.Expr:
+def eligible_24h(as_of: date, start: date | None = None) -> pl.Expr:
     """Received in YTD, except unassessed ones whose 24 hours have not run out at T."""
     not_yet_due = ~assessed_before(as_of) & (pl.lit(cutoff(as_of)) - pl.col("received_at") < HOURS_24)
-    return received_ytd(as_of) & ~not_yet_due
+    return received_ytd(as_of, start) & ~not_yet_due
 
 
-def underretninger_antal_frames(notifications: pl.DataFrame, as_of: date) -> KpiValue:
-    n = notifications.filter(received_ytd(as_of)).height
+def underretninger_antal_frames(
+    notifications: pl.DataFrame, as_of: date, start: date | None = None
+) -> KpiValue:
+    n = notifications.filter(received_ytd(as_of, start)).height
     return KpiValue(float(n), n)
 
 
-def underretninger_24t_pct_frames(notifications: pl.DataFrame, as_of: date) -> KpiValue:
-    eligible = notifications.filter(eligible_24h(as_of))
+def underretninger_24t_pct_frames(
+    notifications: pl.DataFrame, as_of: date, start: date | None = None
+) -> KpiValue:
+    eligible = notifications.filter(eligible_24h(as_of, start))
     on_time = eligible.filter(on_time_24h(as_of)).height
     return ratio(float(on_time), float(eligible.height), eligible.height)
 
@@ -115,15 +124,17 @@ def _weekdays(lo: pl.Expr, hi: pl.Expr) -> pl.Expr:
     return pl.when(hi >= lo).then(pl.business_day_count(lo, hi + DAY)).otherwise(0)
 
 
-def _employment_window(as_of: date) -> list[pl.Expr]:
+def _employment_window(as_of: date, start: date | None = None) -> list[pl.Expr]:
     return [
-        pl.max_horizontal(pl.col("employed_from"), pl.lit(year_start(as_of))).alias("win_lo"),
+        pl.max_horizontal(pl.col("employed_from"), pl.lit(start or year_start(as_of))).alias("win_lo"),
         pl.min_horizontal(pl.col("employed_to").fill_null(pl.lit(as_of)), pl.lit(as_of)).alias("win_hi"),
     ]
 
 
-def sygefravaer_pct_frames(employees: pl.DataFrame, absences: pl.DataFrame, as_of: date) -> KpiValue:
-    emp = employees.select("employee_id", "fte", *_employment_window(as_of))
+def sygefravaer_pct_frames(
+    employees: pl.DataFrame, absences: pl.DataFrame, as_of: date, start: date | None = None
+) -> KpiValue:
+    emp = employees.select("employee_id", "fte", *_employment_window(as_of, start))
     scheduled = float(
         emp.select((_weekdays(pl.col("win_lo"), pl.col("win_hi")) * pl.col("fte")).sum()).item()
     )

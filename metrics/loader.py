@@ -39,10 +39,14 @@ import polars as pl
 
 from metrics.contract import (
     ABSENCE_KINDS,
+    ALL_TABLE_NAMES,
     CATEGORIES,
+    CHANNELS,
     CONTRACT_VERSION,
     DEADLINE_KINDS,
+    DEMAND_TYPES,
     MANIFEST_FILE,
+    OPTIONAL_TABLES,
     ROLES,
     TABLE_NAMES,
     TABLES,
@@ -79,6 +83,7 @@ VALIDATION_ORDER: tuple[str, ...] = (
     "deadlines",
     "absences",
     "measurements",
+    "contacts",
 )
 
 
@@ -154,6 +159,8 @@ RULE_TEXT: dict[str, str] = {
     "role|enum": f"ukendt rolle; tilladt er {_allowed(ROLES)} (role)",
     "category|enum": f"ukendt kategori; tilladt er {_allowed(CATEGORIES)} (category)",
     "kind|enum": "ukendt type (kind)",
+    "channel|enum": f"ukendt kanal; tilladt er {_allowed(CHANNELS)} (channel)",
+    "demand_type|enum": f"ukendt type efterspørgsel; tilladt er {_allowed(DEMAND_TYPES)} (demand_type)",
     "account|regex": "kontoen følger ikke mønstret d.dd.dd, fx 5.28.22 (account)",
     # date order
     "employed_to|date_order": "fratrådt før ansat (employed_to før employed_from)",
@@ -687,26 +694,28 @@ def _validate(as_of: date | None, frames: dict[str, pl.DataFrame | None], *, che
 
 
 def _order_report(report: Mapping[str, TableReport]) -> dict[str, TableReport]:
-    return {t: report[t] for t in TABLE_NAMES if t in report}
+    return {t: report[t] for t in ALL_TABLE_NAMES if t in report}
 
 
 def validate_frames(manifest: Manifest, frames: Mapping[str, Any], path: Path | None = None) -> Extract:
     """Validate in-memory frames exactly like `load_extract` validates files.
 
     For convenience (tests, demo data): tables may be omitted and are then empty
-    (an omitted org_units does not trigger the "no root" refusal); a frame may be a
+    (an omitted org_units does not trigger the "no root" refusal; an omitted optional
+    table such as contacts is absent, as if its file were missing); a frame may be a
     `pl.DataFrame`, `pl.LazyFrame` or anything `pl.DataFrame(...)` accepts, and its
     columns may have any type that casts (dates as `datetime.date` or ISO strings,
     ints for floats, ...). A missing column or an uncastable one refuses, as for files.
     """
-    unknown = sorted(set(frames) - set(TABLE_NAMES))
+    unknown = sorted(set(frames) - set(ALL_TABLE_NAMES))
     if unknown:
-        raise ValueError(f"unknown tables: {', '.join(unknown)} (known: {', '.join(TABLE_NAMES)})")
+        raise ValueError(f"unknown tables: {', '.join(unknown)} (known: {', '.join(ALL_TABLE_NAMES)})")
     errors: list[ExtractError] = []
     cast: dict[str, pl.DataFrame | None] = {}
-    for table in TABLE_NAMES:
+    for table in ALL_TABLE_NAMES:
         if table not in frames:
-            cast[table] = empty_frame(table)
+            if table not in OPTIONAL_TABLES:
+                cast[table] = empty_frame(table)
             continue
         raw = frames[table]
         if isinstance(raw, pl.LazyFrame):
@@ -724,17 +733,21 @@ def _finish(
     errors = errors + outcome.errors
     if errors or manifest is None:
         raise ExtractRefused(errors, _order_report(outcome.report))
+    # An absent optional table reads as empty; `Extract.present` tells it from an empty file.
     return Extract(
         manifest=manifest,
-        tables={t: outcome.tables[t] for t in TABLE_NAMES},
-        rejected={t: outcome.rejected[t] for t in TABLE_NAMES},
+        tables={t: outcome.tables.get(t, empty_frame(t)) for t in ALL_TABLE_NAMES},
+        rejected={
+            t: outcome.rejected.get(t, pl.DataFrame(schema=_rejected_schema(t))) for t in ALL_TABLE_NAMES
+        },
         report=_order_report(outcome.report),
         path=path,
     )
 
 
 def load_extract(path: Path) -> Extract:
-    """Read manifest.json and the 11 Parquet files of an extract folder and validate.
+    """Read manifest.json and the 11 Parquet files of an extract folder (and the optional
+    ones that are there) and validate.
 
     Raises ExtractRefused (every problem collected) when the extract cannot be used.
     """
@@ -744,6 +757,9 @@ def load_extract(path: Path) -> Extract:
     errors: list[ExtractError] = []
     manifest = read_manifest(path, errors)
     frames = {table: read_table(path, table, errors) for table in TABLE_NAMES}
+    for table in OPTIONAL_TABLES:
+        if (path / file_name(table)).is_file():
+            frames[table] = read_table(path, table, errors)
     outcome = _validate(manifest.as_of if manifest else None, frames, check_root=True)
     return _finish(manifest, outcome, errors, path)
 

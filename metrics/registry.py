@@ -9,7 +9,7 @@ from typing import Literal
 
 import polars as pl
 
-from metrics import economy, kpis
+from metrics import demand, economy, kpis
 from metrics.extract import Extract
 from metrics.scope import Scope, check_scope
 from metrics.values import KpiValue, trend_dates
@@ -30,6 +30,7 @@ class MetricDef:
     tables: tuple[str, ...]
     compute: Compute
     from_measurements: bool = False
+    needs: tuple[str, ...] = ()  # optional tables (contacts): without them the metric is left out
 
 
 _DEFS = (
@@ -168,6 +169,29 @@ _DEFS = (
         ("employees",),
         kpis.personaleomsaetning_pct,
     ),
+    MetricDef(
+        "henvendelser_antal",
+        "Henvendelser i år",
+        "henvendelser",
+        "count",
+        "Henvendelser fra familier og samarbejdspartnere modtaget fra 1. januar til og med datoen.",
+        None,
+        ("contacts",),
+        demand.henvendelser_antal,
+        needs=("contacts",),
+    ),
+    MetricDef(
+        "fejlefterspoergsel_pct",
+        "Fejlefterspørgsel",
+        "%",
+        "pct",
+        "Andel af årets henvendelser, der skyldes noget, der ikke blev gjort eller ikke blev gjort rigtigt "
+        "(fx »Har ikke hørt fra rådgiver«).",
+        "lower",
+        ("contacts",),
+        demand.fejlefterspoergsel_pct,
+        needs=("contacts",),
+    ),
 )
 
 _MEASUREMENT_LABELS: dict[str, tuple[str, str]] = {
@@ -211,9 +235,16 @@ def measurement_ids(ex: Extract) -> list[str]:
     return sorted(ex["measurements"]["kpi_id"].unique().to_list())
 
 
+def available(ex: Extract, metric_id: str) -> bool:
+    """False for a metric that needs an optional table the extract does not have."""
+    return all(ex.present(t) for t in get(metric_id).needs)
+
+
 def metric_ids(ex: Extract) -> list[str]:
-    """Every formula KPI of kpis.md, then every measurement KPI found in the extract."""
-    return list(FORMULA_IDS) + [k for k in measurement_ids(ex) if k not in FORMULA_IDS]
+    """Every formula KPI of kpis.md the extract can give (the demand KPIs only with
+    contacts), then every measurement KPI found in the extract."""
+    formula = [m for m in FORMULA_IDS if available(ex, m)]
+    return formula + [k for k in measurement_ids(ex) if k not in FORMULA_IDS]
 
 
 def get(metric_id: str) -> MetricDef:

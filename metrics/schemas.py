@@ -17,7 +17,8 @@ Stable rule names are `"<column>|<rule>"` (or `primary_key`):
     <col>|nullability   null in a non-nullable column
     <col>|min, <col>|max   range (fte, monthly_cost, budgets.amount, respondents, birth_year)
     <col>|nan, <col>|inf   NaN / ±inf in a float column
-    <col>|enum          value not among the allowed ones (level, role, category, kind)
+    <col>|enum          value not among the allowed ones (level, role, category, kind,
+                        channel, demand_type)
     account|regex       account does not match ^\\d\\.\\d{2}\\.\\d{2}$
     period|first_of_month   payments.period is not the first day of a month
     <col>|date_order    dates in the wrong order (see each schema)
@@ -39,7 +40,9 @@ from metrics.contract import (
     ABSENCE_KINDS,
     ACCOUNT_PATTERN,
     CATEGORIES,
+    CHANNELS,
     DEADLINE_KINDS,
+    DEMAND_TYPES,
     ROLES,
     UNIT_LEVELS,
 )
@@ -212,6 +215,16 @@ class MeasurementsSchema(dy.Schema):
     respondents = dy.Int64(nullable=True, min=0)
 
 
+class ContactsSchema(dy.Schema):
+    contact_id = dy.String()
+    unit_id = dy.String()
+    case_id = dy.String(nullable=True)
+    received_at = dy.Datetime(time_unit="us")
+    channel = dy.String(check=_one_of(CHANNELS))
+    demand_type = dy.String(check=_one_of(DEMAND_TYPES))
+    reason = dy.String()  # free text from the unit's own short list: no enum
+
+
 SCHEMAS: dict[str, type[dy.Schema]] = {
     "org_units": OrgUnitsSchema,
     "employees": EmployeesSchema,
@@ -224,6 +237,7 @@ SCHEMAS: dict[str, type[dy.Schema]] = {
     "deadlines": DeadlinesSchema,
     "absences": AbsencesSchema,
     "measurements": MeasurementsSchema,
+    "contacts": ContactsSchema,
 }
 
 # (table, column) -> (referenced table, referenced key column), in the contract's words
@@ -240,6 +254,7 @@ FOREIGN_KEYS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "deadlines": (("case_id", "cases", "case_id"),),
     "absences": (("employee_id", "employees", "employee_id"),),
     "measurements": (("unit_id", "org_units", "unit_id"),),
+    "contacts": (("unit_id", "org_units", "unit_id"), ("case_id", "cases", "case_id")),
 }
 
 
@@ -257,6 +272,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "deadlines": ("deadline_id",),
     "absences": (),
     "measurements": (),
+    "contacts": ("contact_id",),
 }
 
 # dataframely reserves the rule name `primary_key` for its own key rule, so ours is

@@ -3,8 +3,8 @@
 Per kpis.md: cases, interventions, payments and deadlines belong to the unit of
 their case; notifications, employees, budgets and measurements to their own
 unit_id. A caseworker scope means the cases whose caseworker_id is that employee;
-for the tables that are not case-based it means: notifications linked to those
-cases, and the caseworker as the only employee (their own absences).
+for the tables that are not case-based it means: notifications and contacts linked
+to those cases, and the caseworker as the only employee (their own absences).
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ def _enriched(ex: Extract, table: str) -> pl.DataFrame:
         out = _join_payments(ex, ex["payments"])
     elif table == "deadlines":
         out = ex["deadlines"].join(cases, on="case_id", how="left")
-    elif table == "notifications":
-        out = ex["notifications"].join(cases.select("case_id", "caseworker_id"), on="case_id", how="left")
+    elif table in ("notifications", "contacts"):
+        out = ex[table].join(cases.select("case_id", "caseworker_id"), on="case_id", how="left")
     elif table == "absences":
         emp = ex["employees"].select("employee_id", "unit_id", "fte", "employed_from", "employed_to")
         out = ex["absences"].join(emp, on="employee_id", how="left")
@@ -143,7 +143,7 @@ def _filter_scope(ex: Extract, table: str, scope: Scope, df: pl.DataFrame | None
     if units is not None and len(units) < len(org_tree(ex).parent):
         df = df.filter(pl.col("unit_id").is_in(pl.Series(sorted(units), dtype=pl.String).implode()))
     if scope.caseworker_id is not None:
-        if table in (*CASE_TABLES, "notifications"):
+        if table in (*CASE_TABLES, "notifications", "contacts"):
             df = df.filter(pl.col("caseworker_id") == scope.caseworker_id)
         elif table in ("employees", "absences"):
             df = df.filter(pl.col("employee_id") == scope.caseworker_id)
@@ -179,6 +179,7 @@ _YEAR_FILTERS = {
     "absences": overlaps_year,
     "deadlines": lambda year: pl.col("due_on").dt.year() == year,
     "notifications": lambda year: pl.col("received_at").dt.year() == year,
+    "contacts": lambda year: pl.col("received_at").dt.year() == year,
 }
 
 

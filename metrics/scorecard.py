@@ -23,6 +23,7 @@ from metrics import registry
 from metrics.contract import UNIT_LEVELS
 from metrics.extract import Extract
 from metrics.org import OrgTree, org_tree
+from metrics.own_values import SignalMark, signal_mark
 from metrics.registry import Direction
 from metrics.scope import Scope, check_scope
 from metrics.values import KpiValue, trend_dates
@@ -389,9 +390,22 @@ def _prepare(ex: Extract, card: Scorecard, unit_id: str) -> None:
     check_scope(ex, Scope.unit(unit_id))
 
 
+def for_extract(ex: Extract, card: Scorecard) -> Scorecard:
+    """The card without the KPIs whose metric needs an optional table the extract lacks
+    (`fejlefterspoergsel_pct` without contacts): no tile, no row, no cascade column."""
+    if all(registry.available(ex, k.metric) for k in card.kpis):
+        return card
+    perspectives = tuple(
+        Perspective(p.id, p.name, p.description, tuple(k for k in p.kpis if registry.available(ex, k.metric)))
+        for p in card.perspectives
+    )
+    return Scorecard(card.title, perspectives, card.path)
+
+
 def evaluate_scorecard(ex: Extract, card: Scorecard, unit_id: str, as_of: date) -> list[Row]:
     """One row per scorecard KPI for unit_id's subtree at as_of."""
     _prepare(ex, card, unit_id)
+    card = for_extract(ex, card)
     out = []
     for k in card.kpis:
         v = _value(ex, k, unit_id, as_of).value
@@ -425,6 +439,7 @@ class KpiDetail:
     description: str
     format: str
     unit_label: str
+    signal: SignalMark | None = None  # rules 1 and 2 on the own values of up to 24 months
 
     @property
     def set_aside_total(self) -> int:
@@ -457,12 +472,14 @@ def kpi_detail(ex: Extract, spec: KpiSpec, unit_id: str, as_of: date) -> KpiDeta
         description=mdef.description,
         format=mdef.format,
         unit_label=mdef.unit,
+        signal=signal_mark(ex, spec.metric, scope, as_of),
     )
 
 
 def scorecard_details(ex: Extract, card: Scorecard, unit_id: str, as_of: date) -> list[KpiDetail]:
     """The tiles of the scorecard page, in the file's order."""
     _prepare(ex, card, unit_id)
+    card = for_extract(ex, card)
     return [kpi_detail(ex, k, unit_id, as_of) for k in card.kpis]
 
 
@@ -480,6 +497,7 @@ def cascade(ex: Extract, card: Scorecard, unit_id: str, as_of: date) -> list[Cas
     """unit_id's child units × KPIs, each value computed for the child's own subtree
     (ratios recomputed, never averaged), then unit_id itself as the total."""
     _prepare(ex, card, unit_id)
+    card = for_extract(ex, card)
     tree = org_tree(ex)
     kids = sorted(tree.children.get(unit_id, ()), key=lambda u: (tree.label(u), u))
     return [

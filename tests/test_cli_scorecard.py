@@ -20,7 +20,7 @@ import pytest
 
 from metrics.extract import Extract
 from metrics.org import org_tree
-from metrics.scorecard import SCORECARD_ENV, evaluate_scorecard, load_scorecard, status
+from metrics.scorecard import SCORECARD_ENV, evaluate_scorecard, for_extract, load_scorecard, status
 from tests.conftest import FIXTURE_END
 
 MAIN = Path(__file__).resolve().parent.parent
@@ -70,7 +70,7 @@ def folder(small_root: Path) -> Path:
 
 def test_default_output_matches_evaluate_scorecard(folder: Path, small_extract: Extract) -> None:
     out = ok_json("--extract", folder, "--format", "json")
-    card = load_scorecard(None)
+    card = for_extract(small_extract, load_scorecard(None))
     root = org_tree(small_extract).root
     assert all(set(r) == KEYS for r in out)
     assert [r["kpi"] for r in out] == [k.id for k in card.kpis]

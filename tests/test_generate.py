@@ -18,8 +18,11 @@ from data.generate import DEFECTS, default_end, ensure_demo_data, generate_extra
 from metrics.contract import (
     ABSENCE_KINDS,
     ACCOUNT_PATTERN,
+    ALL_TABLE_NAMES,
     CATEGORIES,
+    CHANNELS,
     DEADLINE_KINDS,
+    DEMAND_TYPES,
     MANIFEST_FILE,
     ROLES,
     TABLE_NAMES,
@@ -39,7 +42,8 @@ def num(x: Any) -> float:
 
 
 def read(path: Path) -> Tables:
-    return {t: pl.read_parquet(path / file_name(t)) for t in TABLE_NAMES}
+    # the demo world always registers contacts (the optional table of contract 1.1)
+    return {t: pl.read_parquet(path / file_name(t)) for t in ALL_TABLE_NAMES}
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +120,14 @@ def violations(t: Tables, as_of: date) -> Counter[str]:
     )
     v["cases.order:closed_on"] += _count(cases, pl.col("closed_on") < pl.col("opened_on"))
 
+    ct = t["contacts"]
+    v["contacts.pk"] += _dupes(ct, ["contact_id"])
+    v["contacts.fk:unit_id"] += _orphans(ct, "unit_id", org, "unit_id")
+    v["contacts.fk:case_id"] += _orphans(ct, "case_id", cases, "case_id")
+    v["contacts.enum:channel"] += _count(ct, ~pl.col("channel").is_in(CHANNELS))
+    v["contacts.enum:demand_type"] += _count(ct, ~pl.col("demand_type").is_in(DEMAND_TYPES))
+    v["contacts.range:received_at"] += _count(ct, pl.col("received_at") >= cutoff)
+
     v["intervention_kinds.pk"] += _dupes(kinds, ["kind_id"])
     v["intervention_kinds.enum:category"] += _count(kinds, ~pl.col("category").is_in(CATEGORIES))
     v["intervention_kinds.pattern:account"] += _count(kinds, ~pl.col("account").str.contains(ACCOUNT_PATTERN))
@@ -183,7 +195,7 @@ def assert_clean(path: Path) -> Tables:
     assert manifest["municipality"] and manifest["sources"] and isinstance(manifest["sources"], list)
     datetime.fromisoformat(manifest["created_at"])
     t = read(path)
-    for name in TABLE_NAMES:
+    for name in ALL_TABLE_NAMES:
         assert t[name].schema == polars_schema(name), name
         assert t[name].height > 0, name
     assert violations(t, as_of) == Counter()
@@ -231,7 +243,7 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path: Path, small: list[
     other = generate_extract(tmp_path / "other", as_of=END, seed=8, size="small")
     for a, b in zip(small, again, strict=True):
         assert a.name == b.name
-        for f in [MANIFEST_FILE, *(file_name(t) for t in TABLE_NAMES)]:
+        for f in [MANIFEST_FILE, *(file_name(t) for t in ALL_TABLE_NAMES)]:
             assert (a / f).read_bytes() == (b / f).read_bytes(), f
     mine, theirs = read(small[0]), read(other)
     for table in ("cases", "payments", "notifications", "employees"):
@@ -241,7 +253,7 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path: Path, small: list[
 
 def test_one_extract_equals_the_newest_of_a_series(tmp_path: Path, small: list[Path]) -> None:
     one = generate_extract(tmp_path, as_of=END, seed=7, size="small")
-    for t in TABLE_NAMES:
+    for t in ALL_TABLE_NAMES:
         assert (one / file_name(t)).read_bytes() == (small[0] / file_name(t)).read_bytes(), t
 
 
@@ -536,3 +548,63 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "payments" in out and "2023:" in out and "100.0 %" in out
     with pytest.raises(SystemExit):
         main(["--out", str(tmp_path), "--scale", "0"])
+
+
+# --- contacts and the assessment routine (issue 13) ----------------------------------------------
+
+
+def test_contacts_volume_failure_share_and_reasons(newest: Tables, full: list[Path]) -> None:
+    ct = newest["contacts"]
+    as_of = date.fromisoformat(full[0].name)
+    per_year = (
+        ct.filter(pl.col("received_at").dt.year() < as_of.year)
+        .group_by(pl.col("received_at").dt.year().alias("y"))
+        .agg(pl.len().alias("n"), (pl.col("demand_type") == "fejl").mean().alias("fail"))
+    )
+    # a few thousand contacts a year; failure demand about a third
+    assert num(per_year["n"].min()) >= 2_000 and num(per_year["n"].max()) <= 4_000
+    assert num(per_year["fail"].min()) >= 0.25 and num(per_year["fail"].max()) <= 0.45
+    assert set(ct["channel"]) <= set(CHANNELS) and ct["channel"].n_unique() == len(CHANNELS)
+    reasons = set(ct["reason"])
+    for r in (
+        "Har ikke hørt fra rådgiver",
+        "Spørger til bevilling",
+        "Klage over afgørelse",
+        "Ny oplysning i sagen",
+        "Ønsker møde",
+    ):
+        assert r in reasons, r
+    assert set(ct.filter(pl.col("demand_type") == "fejl")["reason"]).isdisjoint(
+        {"Ny oplysning i sagen", "Ønsker møde"}
+    )
+    # more failure demand in months when caseworkers leave: months with a caseworker leaving that
+    # month or the month before against months without
+    cw = newest["employees"].filter((pl.col("role") == "raadgiver") & pl.col("employed_to").is_not_null())
+    left = set(cw["employed_to"].dt.truncate("1mo").to_list())
+    left |= {(m + timedelta(days=32)).replace(day=1) for m in left}
+    monthly = ct.group_by(pl.col("received_at").dt.date().dt.truncate("1mo").alias("m")).agg(
+        (pl.col("demand_type") == "fejl").mean().alias("fail")
+    )
+    with_leavers = monthly.filter(pl.col("m").is_in(sorted(left)))["fail"].mean()
+    without = monthly.filter(~pl.col("m").is_in(sorted(left)))["fail"].mean()
+    assert num(with_leavers) > num(without) + 0.02
+
+
+def test_assessment_routine_shifts_notification_assessment_time(full: list[Path]) -> None:
+    from data._world import assessment_routine_from
+    from metrics.capability import capability
+    from metrics.loader import load_extract
+    from metrics.org import org_tree
+    from metrics.scope import Scope
+
+    ex = load_extract(full[0])
+    routine = assessment_routine_from(ex.as_of)
+    assert routine == date(2026, 6, 1)  # five months before November 2026
+    root = Scope.unit(org_tree(ex).root)
+    before = capability(ex, "vurdering_timer", root, routine - timedelta(days=1)).figures
+    after = capability(ex, "vurdering_timer", root, ex.as_of, routine).figures
+    assert before.mean is not None and after.mean is not None
+    assert after.mean < 0.8 * before.mean
+    # over the default window (before and after the routine) the shift shows as a run: rule 2
+    window = capability(ex, "vurdering_timer", root, ex.as_of).figures
+    assert any(s.rule == 2 for s in window.signals)

@@ -108,6 +108,7 @@ def test_default_scorecard_is_the_one_of_the_issue() -> None:
             ("undersoegelser_rettidige_pct", "higher", 90, 5),
             ("opfoelgninger_rettidige_pct", "higher", 90, 5),
             ("sager_pr_raadgiver", "lower", 25, 3),
+            ("fejlefterspoergsel_pct", "lower", 20, 5),  # issue 13; shown only with contacts
         ],
         "Medarbejdere": [
             ("sygefravaer_pct", "lower", 5.5, 1),

@@ -20,6 +20,7 @@ from metrics.scorecard import (
     SCORECARD_ENV,
     KpiDetail,
     cascade,
+    for_extract,
     load_scorecard,
     scorecard_details,
 )
@@ -62,6 +63,10 @@ def _elements(at: AppTest, kind: str) -> list[Any]:
 
     walk(at._tree)
     return out
+
+
+def badges_of(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if "-badge[" in m.value and "Mål" in m.value]
 
 
 def assert_tiles(at: AppTest, details: list[KpiDetail]) -> None:
@@ -125,12 +130,23 @@ def test_root_for_administration(app_env: Path, small_extract: Extract) -> None:
         assert d.spec.method in text and d.description in text
         if d.set_aside_total:
             assert f"sat {fmt_num(d.set_aside_total)} rækker til side" in text
+        # the signal mark: one line in every card; the badge and the sentence only when shown
+        assert d.signal is not None
+        assert "**Signal eller støj:**" in text
+        assert ("**Denne måned er et signal.**" in text) == d.signal.shown
+    assert [("⚡ Signal" in b) for b in badges_of(at)] == [
+        d.signal is not None and d.signal.shown for d in details
+    ]
+    # the demo world's contacts give the fejlefterspørgsel tile
+    assert "fejlefterspoergsel_pct" in [d.spec.id for d in details]
 
     # the cascade: children of the root × KPIs, then the root itself
     rows = cascade(small_extract, load_scorecard(DEFAULT_SCORECARD), tree.root, FIXTURE_END)
     table = at.dataframe[0].value
     assert list(table.index) == [("I alt: " if r.is_total else "") + r.name for r in rows]
-    assert list(table.columns) == [k.short_name for k in load_scorecard(DEFAULT_SCORECARD).kpis]
+    assert list(table.columns) == [
+        k.short_name for k in for_extract(small_extract, load_scorecard(DEFAULT_SCORECARD)).kpis
+    ]
     formats = [d.format for d in details]
     assert table.values.tolist() == [
         [f"{ICON[c.status]} {fmt_value(c.value, f)}" for c, f in zip(r.cells, formats, strict=True)]

@@ -29,6 +29,7 @@ from metrics.scorecard import (
     cascade,
     check_metrics,
     default_scorecard_path,
+    for_extract,
     load_scorecard,
     owner_of,
     previous_month_end,
@@ -94,6 +95,7 @@ def _load(ctx: PageContext) -> Figures | None:
     try:
         card = load_scorecard(path)
         check_metrics(ctx.ex, card)
+        card = for_extract(ctx.ex, card)  # no tile for a KPI whose optional table is absent
     except ScorecardError as e:
         st.error(f"Scorecardet kan ikke vises, fordi scorecard-filen har en fejl:\n\n{e}", icon="🛑")
         return None
@@ -185,6 +187,7 @@ def _definition(d: KpiDetail, ctx: PageContext) -> str:
         who = md_escape(ctx.tree.label(owner.unit_id)) if owner.unit_id else EVERY_UNIT[owner.level]
         lines.append(f"**Ansvarlig:** {who} ({owner.level})")
     lines.append(f"**Datagrundlag:** {fmt_num(d.basis)} rækker på {fmt_date(ctx.as_of)}.")
+    lines.append(_signal_line(d))
     tables = ", ".join(f"{TABLE_LABELS.get(t, t).lower()} {fmt_num(n)}" for t, n in d.set_aside.items())
     if d.set_aside_total:
         lines.append(
@@ -194,6 +197,20 @@ def _definition(d: KpiDetail, ctx: PageContext) -> str:
     else:
         lines.append(f"**Sat til side:** ingen rækker i tabellerne bag tallet ({tables}).")
     return "\n\n".join(lines)
+
+
+def _signal_line(d: KpiDetail) -> str:
+    """One line on the signal mark: rules 1 and 2 on the months' own values, not on YTD."""
+    sig = d.signal
+    months = 0 if sig is None else sig.own.height
+    base = (
+        f"**Signal eller støj:** ⚡ vises, når denne måneds egen værdi (kun månedens tal, ikke år til dato) "
+        f"ligger uden for de naturlige grænser for de seneste {fmt_num(months)} måneder eller er 8. måned i "
+        "træk på samme side af gennemsnittet – så har noget ændret sig; ellers er udsvinget almindelig støj."
+    )
+    if sig is not None and sig.shown:
+        return base + " **Denne måned er et signal.**"
+    return base
 
 
 def _actions(spec: KpiSpec) -> str:
@@ -225,7 +242,8 @@ def _tile(d: KpiDetail, ctx: PageContext) -> None:
             icon=icon,
             help=spec.success_factor or None,
         )
-        st.markdown(f":{colour}-badge[{icon} {word}] :small[{_target_text(spec, d.format)}]")
+        signal = " :violet-badge[⚡ Signal]" if d.signal is not None and d.signal.shown else ""
+        st.markdown(f":{colour}-badge[{icon} {word}]{signal} :small[{_target_text(spec, d.format)}]")
         if len(d.trend) > 1:
             st.vega_lite_chart(_sparkline(d), width="stretch")
         if spec.actions:
@@ -316,10 +334,11 @@ def main() -> None:
         st.subheader(p.name)
         if p.description:
             st.caption(p.description)
-        cols = st.columns(3)
-        for i, k in enumerate(p.kpis):
-            with cols[i % 3]:
-                _tile(by_id[k.id], ctx)
+        # a row of columns per three tiles, so a fourth tile starts a new row in the file's order
+        for first in range(0, len(p.kpis), 3):
+            for col, k in zip(st.columns(3), p.kpis[first : first + 3], strict=False):
+                with col:
+                    _tile(by_id[k.id], ctx)
     _cascade(figures, details, ctx)
 
 

@@ -1,0 +1,176 @@
+"""A month's own value (kpis.md 1.1) and the scorecard tile's signal mark.
+
+A KPI that counts over YTD gets, for month m, the same definition over the days of m
+(up to as_of in M); point-in-time and rolling KPIs (and measurements) take their value
+at the month's last day (as_of for M); `udgift_pr_sag` is the actual of payments with
+`period` in m ÷ the distinct cases with such a payment. The signal mark applies the
+capability rules 1 and 2 (`metrics.capability`) to the own values of up to 24 months
+ending with M, leaving out the months before the extract's first data.
+
+Sits beside `metrics.scorecard`: it asks the registry for the point-in-time values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import polars as pl
+
+from metrics import demand, kpis, registry
+from metrics.capability import CapabilityFigures, capability_figures
+from metrics.extract import Extract
+from metrics.scope import Scope, check_scope, scoped, scoped_payments_year, scoped_year
+from metrics.values import KpiValue, cutoff, month_end, ratio
+
+MARK_MONTHS = 24
+
+# Own value over [start, end] (the days of the month, end = its last day or as_of) with
+# `as_of` still the reporting date for what is known.
+OwnCompute = Callable[[Extract, Scope, date, date, date], KpiValue]
+
+
+def _deadlines(kind: str | None) -> OwnCompute:
+    def compute(ex: Extract, scope: Scope, start: date, end: date, as_of: date) -> KpiValue:
+        d = scoped_year(ex, "deadlines", scope, start.year).filter(pl.col("due_on") <= end)
+        return kpis.deadlines_met_pct_frames(d, as_of, kind, start=start)
+
+    return compute
+
+
+def _received_by(table: str, end: date) -> Callable[[Extract, Scope, int], pl.DataFrame]:
+    def rows(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
+        return scoped_year(ex, table, scope, year).filter(pl.col("received_at") < cutoff(end))
+
+    return rows
+
+
+def _underretninger_antal(ex: Extract, scope: Scope, start: date, end: date, as_of: date) -> KpiValue:
+    rows = _received_by("notifications", end)(ex, scope, start.year)
+    return kpis.underretninger_antal_frames(rows, as_of, start=start)
+
+
+def _underretninger_24t_pct(ex: Extract, scope: Scope, start: date, end: date, as_of: date) -> KpiValue:
+    rows = _received_by("notifications", end)(ex, scope, start.year)
+    return kpis.underretninger_24t_pct_frames(rows, as_of, start=start)
+
+
+def _sygefravaer_pct(ex: Extract, scope: Scope, start: date, end: date, as_of: date) -> KpiValue:
+    # The employment window runs to its as_of argument: here the month's last day.
+    return kpis.sygefravaer_pct_frames(
+        scoped(ex, "employees", scope), scoped_year(ex, "absences", scope, start.year), end, start=start
+    )
+
+
+def _henvendelser_antal(ex: Extract, scope: Scope, start: date, end: date, as_of: date) -> KpiValue:
+    rows = _received_by("contacts", end)(ex, scope, start.year)
+    return demand.henvendelser_antal_frames(rows, as_of, start=start)
+
+
+def _fejlefterspoergsel_pct(ex: Extract, scope: Scope, start: date, end: date, as_of: date) -> KpiValue:
+    rows = _received_by("contacts", end)(ex, scope, start.year)
+    return demand.fejlefterspoergsel_pct_frames(rows, as_of, start=start)
+
+
+def _udgift_pr_sag(ex: Extract, scope: Scope, start: date, end: date, as_of: date) -> KpiValue:
+    paid = scoped_payments_year(ex, scope, start.year).filter(
+        (pl.col("period") == start) & (pl.col("posted_on") <= as_of)
+    )
+    cases = paid["case_key" if "case_key" in paid.columns else "case_id"].n_unique()
+    return ratio(float(paid["amount"].sum()), cases, paid.height, scale=1.0)
+
+
+OVER_MONTH: dict[str, OwnCompute] = {
+    "frister_overholdt_pct": _deadlines(None),
+    "undersoegelser_rettidige_pct": _deadlines("undersoegelse"),
+    "opfoelgninger_rettidige_pct": _deadlines("opfoelgning"),
+    "underretninger_antal": _underretninger_antal,
+    "underretninger_24t_pct": _underretninger_24t_pct,
+    "sygefravaer_pct": _sygefravaer_pct,
+    "henvendelser_antal": _henvendelser_antal,
+    "fejlefterspoergsel_pct": _fejlefterspoergsel_pct,
+    "udgift_pr_sag": _udgift_pr_sag,
+}
+
+
+def own_value(ex: Extract, metric_id: str, scope: Scope, month: date, as_of: date) -> KpiValue:
+    """The own value of month `month` (its first day), as known at as_of (month ≤ as_of's month)."""
+    start = date(month.year, month.month, 1)
+    end = min(month_end(start.year, start.month), as_of)
+    over_month = OVER_MONTH.get(metric_id)
+    if over_month is not None:
+        return over_month(ex, scope, start, end, as_of)
+    # Point-in-time, rolling, measurement KPIs and udgift_pr_sag_aendring_pct: at the month's end.
+    return registry.compute(ex, metric_id, scope, end)
+
+
+def first_data_month(ex: Extract) -> date | None:
+    """The first month of the extract's data: the earliest dated fact among payments,
+    notifications, deadlines, absences, contacts and measurements (cases and employments
+    that began long before are states, not the start of the data)."""
+    firsts: list[date] = []
+    for table, column in (
+        ("payments", "period"),
+        ("notifications", "received_at"),
+        ("deadlines", "started_on"),
+        ("absences", "start_on"),
+        ("contacts", "received_at"),
+        ("measurements", "period_end"),
+    ):
+        value = ex[table][column].min()
+        if isinstance(value, datetime):
+            firsts.append(value.date())
+        elif isinstance(value, date):
+            firsts.append(value)
+    if not firsts:
+        return None
+    first = min(firsts)
+    return date(first.year, first.month, 1)
+
+
+def mark_months(ex: Extract, as_of: date, count: int = MARK_MONTHS) -> list[date]:
+    """First days of the up to `count` months ending with as_of's month, none before the first data."""
+    months: list[date] = []
+    m = date(as_of.year, as_of.month, 1)
+    for _ in range(count):
+        months.append(m)
+        m = (m - timedelta(days=1)).replace(day=1)
+    first = first_data_month(ex)
+    return [m for m in reversed(months) if first is None or m >= first]
+
+
+def own_values(
+    ex: Extract, metric_id: str, scope: Scope, as_of: date, count: int = MARK_MONTHS
+) -> pl.DataFrame:
+    """month (first day), value (null when undefined) for the months of `mark_months`."""
+    check_scope(ex, scope)
+    months = mark_months(ex, as_of, count)
+    values = [own_value(ex, metric_id, scope, m, as_of).value for m in months]
+    return pl.DataFrame({"month": months, "value": values}, schema={"month": pl.Date, "value": pl.Float64})
+
+
+@dataclass(frozen=True)
+class SignalMark:
+    """Rules 1 and 2 on a KPI's own monthly values; `shown` when the last month (M) carries a signal."""
+
+    own: pl.DataFrame  # month, value, rule_1, rule_2 (rules judged on the months with a value)
+    figures: CapabilityFigures
+    shown: bool
+    rules: tuple[int, ...]  # the rules the last month breaks
+
+
+def signal_mark(ex: Extract, metric_id: str, scope: Scope, as_of: date) -> SignalMark:
+    own = own_values(ex, metric_id, scope, as_of)
+    # A month without a value (a ratio with nothing to count) is no point of the series.
+    valued = own.with_row_index("_row").filter(pl.col("value").is_not_null())
+    figures = capability_figures(valued["value"].to_list())
+    rows = valued["_row"].to_list()
+    rule_rows = {r: {rows[s.position - 1] for s in figures.signals if s.rule == r} for r in (1, 2)}
+    marked = own.with_row_index("_row").with_columns(
+        pl.col("_row").is_in(list(rule_rows[1])).alias("rule_1"),
+        pl.col("_row").is_in(list(rule_rows[2])).alias("rule_2"),
+    )
+    last = own.height - 1
+    rules = tuple(r for r in (1, 2) if own.height and last in rule_rows[r])
+    return SignalMark(marked.drop("_row"), figures, bool(rules), rules)
