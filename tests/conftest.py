@@ -63,6 +63,17 @@ def clean_extract(as_of: date, **rows: list[dict[str, Any]]) -> Extract:
     return ex
 
 
+@pytest.fixture(autouse=True)
+def private_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test writes to its own database, never the repository's data/styring.sqlite, and
+    no test imports a data/audit.sqlite of the developer's."""
+    db = tmp_path / "styring.sqlite"
+    monkeypatch.setenv("STYRING_DB_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("STYRING_AUDIT_DB", str(tmp_path / "no-legacy-audit.sqlite"))
+    monkeypatch.delenv("STYRING_AUDIT_CHECKPOINT", raising=False)
+    yield db
+
+
 @pytest.fixture(scope="session")
 def small_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two small synthetic extracts (14 days apart) made by the demo generator."""
