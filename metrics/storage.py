@@ -180,6 +180,16 @@ def session(url: str | Path | None = None) -> Session:
     return sessionmaker(engine(url))()
 
 
+def dispose(url: str | Path) -> None:
+    """Close the pooled connections of one database and forget it (tests dropping databases)."""
+    key = db_url(url)
+    with _lock:
+        eng = _engines.pop(key, None)
+        _ready.discard(key)
+    if eng is not None:
+        eng.dispose()
+
+
 def dispose_all() -> None:
     """Close every pooled connection (tests that remove their database; forked processes)."""
     with _lock:
