@@ -48,9 +48,11 @@ def db_url(where: str | Path | None = None) -> str:
     """The database URL: a Path is a SQLite file, a str a SQLAlchemy URL, None the setting."""
     if isinstance(where, Path):
         return f"sqlite:///{where.resolve()}"
-    if where:
-        return where if "://" in where else f"sqlite:///{Path(where).resolve()}"
-    return os.environ.get(DB_URL_ENV) or f"sqlite:///{DEFAULT_DB}"
+    url = (where if "://" in where else f"sqlite:///{Path(where).resolve()}") if where else None
+    url = url or os.environ.get(DB_URL_ENV) or f"sqlite:///{DEFAULT_DB}"
+    # One spelling per SQLite file, so caches, locks and checkpoints agree on it.
+    file = sqlite_file(url)
+    return url if file is None or make_url(url).query else f"sqlite:///{file}"
 
 
 def sqlite_file(url: str) -> Path | None:
