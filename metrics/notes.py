@@ -31,7 +31,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
 
 import polars as pl
 from sqlalchemy import Connection, bindparam, text
@@ -39,10 +40,13 @@ from sqlalchemy.exc import IntegrityError
 
 from metrics import storage
 from metrics.access import AccessDenied, Viewer, can_see_case, can_see_unit
-from metrics.audit import AuditEvent
+from metrics.audit import LOCAL_TZ, AuditEvent
 from metrics.audit import append as audit_append
 from metrics.extract import Extract
 from metrics.org import org_tree
+
+if TYPE_CHECKING:
+    from metrics.scorecard import Scorecard
 
 SubjectKind = Literal["kpi", "account", "case"]
 NoteKind = Literal["explanation", "decision", "case_review"]
@@ -102,7 +106,7 @@ class EditConflict(Exception):
     def __init__(
         self, what: str, based_on: int, version: int, by: str | None, by_name: str, at: datetime
     ) -> None:
-        local = at.astimezone().strftime("%d.%m.%Y kl. %H:%M")
+        local = at.astimezone(ZoneInfo(LOCAL_TZ)).strftime("%d.%m.%Y kl. %H:%M")
         super().__init__(
             f"{by_name} har gemt en nyere udgave (version {version}) {local}, efter du begyndte "
             f"(version {based_on}). Intet er overskrevet: læs den nye udgave og gem igen."
@@ -682,7 +686,7 @@ def _action(row: Sequence[Any]) -> ActionStatus:
     )
 
 
-def _known_action(action_id: str, scorecard: Any) -> None:
+def _known_action(action_id: str, scorecard: Scorecard | None) -> None:
     if scorecard is None:
         from metrics.scorecard import load_scorecard
 
@@ -702,7 +706,7 @@ def set_action_status(
     *,
     on: date | None = None,
     note: str = "",
-    scorecard: Any = None,
+    scorecard: Scorecard | None = None,
     path: Path | str | None = None,
 ) -> ActionStatus:
     """Save a dated status update of a scorecard action in a unit, based on version
