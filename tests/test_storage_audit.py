@@ -470,3 +470,11 @@ def test_existing_audit_db_is_carried_in_unchanged_and_sealed(
     assert [tuple(r) for r in sqlite3.connect(legacy).execute("SELECT * FROM audit_event")] == PREVIOUS_ROWS
     tamper(db_url, "UPDATE audit_case SET case_id = 'C3' WHERE event_id = 1 AND case_id = 'C2'")
     assert verify(db_url).broken_event_id == 5  # the seal notices
+
+
+def test_postgres_fixture_says_what_is_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tests import support_db
+
+    monkeypatch.setattr(support_db, "PG_GLOB", str(tmp_path / "postgresql" / "*" / "bin"))
+    with pytest.raises(support_db.PostgresUnavailable, match=r"initdb\): install Debian's postgresql"):
+        support_db.pg_bin_dir()
