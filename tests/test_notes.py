@@ -301,3 +301,54 @@ def test_scorecard_action_ids_are_required_and_unique(tmp_path: Path) -> None:
     assert [a.id for k in load_scorecard(path).kpis for a in k.actions] == ["a", "b"]
     shipped = [a.id for k in load_scorecard().kpis for a in k.actions]
     assert len(shipped) == len(set(shipped)) == 8
+
+
+def test_a_save_racing_an_uncommitted_one_is_refused(db_url: str, ex: Extract) -> None:
+    """The deterministic form of the race: another save of version 2 is in flight (inserted,
+    not committed) when ours starts. PostgreSQL lets ours read version 1 as the newest and
+    then blocks its insert on the primary key; SQLite makes ours wait for the write lock.
+    Either way ours must end in EditConflict naming the other saver, and nothing is lost."""
+    t1 = who(ex, "T1")
+    note = notes.add_note(ex, t1, Subject.kpi("k", "TA"), P2, "explanation", "v1")
+    inserted, release = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with storage.write(db_url) as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO note_version (note_id, version, text, withdrawn, saved_at, saved_by, saved_by_name, "
+                    "saved_by_role) VALUES (:id, 2, 'Leders udgave', 0, '2024-06-14T10:00:00.000000Z', 'L1', "
+                    "'Lise Leder', 'leder')"
+                ),
+                {"id": note.note_id},
+            )
+            inserted.set()
+            release.wait(timeout=30)
+
+    outcome: list[object] = []
+
+    def mine() -> None:
+        try:
+            outcome.append(notes.edit_note(ex, t1, note.note_id, 1, "Min udgave"))
+        except EditConflict as e:
+            outcome.append(e)
+
+    first = threading.Thread(target=other)
+    first.start()
+    assert inserted.wait(timeout=30)
+    second = threading.Thread(target=mine)
+    second.start()
+    second.join(timeout=1.0)
+    assert second.is_alive()  # ours waits for the other transaction
+    release.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    (e,) = outcome
+    assert isinstance(e, EditConflict)
+    assert (e.version, e.by, e.by_name, e.at) == (
+        2,
+        "L1",
+        "Lise Leder",
+        datetime(2024, 6, 14, 10, tzinfo=UTC),
+    )
+    assert [v.text for v in notes.note_history(ex, t1, note.note_id)] == ["v1", "Leders udgave"]
