@@ -404,7 +404,13 @@ def prepare(path: Path | str | None = None) -> None:
         if url in _prepared:
             return
         storage.engine(url)
-        sealed = _import_and_seal(url)
+        try:
+            sealed = _import_and_seal(url)
+        except (SQLAlchemyError, sqlite3.Error, OSError) as e:
+            raise storage.StorageError(
+                f"the audit log in {storage.display_url(url)} cannot be prepared (previous log "
+                f"{audit_db_path()}): {' '.join(str(e).split())[:300]}"
+            ) from e
         _prepared.add(url)
     if sealed is not None:
         _write_checkpoint(url, *sealed)
@@ -474,8 +480,8 @@ class AuditUnreadable(storage.StorageError):
 
 @dataclass(frozen=True)
 class Verification:
-    """The outcome of `verify`: intact or not, and in words (Danish-free: it is for logs and
-    the command line; the page words it itself)."""
+    """The outcome of `verify`. `message` is English, for logs and the command line; the
+    Revisionslog page words the outcome in Danish itself."""
 
     ok: bool
     rows: int

@@ -478,3 +478,11 @@ def test_postgres_fixture_says_what_is_missing(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setattr(support_db, "PG_GLOB", str(tmp_path / "postgresql" / "*" / "bin"))
     with pytest.raises(support_db.PostgresUnavailable, match=r"initdb\): install Debian's postgresql"):
         support_db.pg_bin_dir()
+
+
+def test_an_unreadable_previous_log_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    legacy = tmp_path / "old.sqlite"
+    legacy.write_bytes(b"no sqlite here" * 100)
+    monkeypatch.setenv("STYRING_AUDIT_DB", str(legacy))
+    with pytest.raises(storage.StorageError, match=r"old\.sqlite"):
+        append(ev(1), tmp_path / "new.sqlite")
