@@ -1,14 +1,18 @@
-"""`python -m metrics`: kpis, scorecard, economy, capability and validate, as specified in kpis.md,
-and pack (issue 8: the economy meeting's pack written to --out).
+"""`python -m metrics`: kpis, scorecard, economy, capability and validate, as specified in kpis.md;
+pack (issue 8: the economy meeting's pack written to --out) and `audit verify`.
 
 JSON on stdout. Exit 0 on success; 2 when the extract is refused (a message naming
 file and column on stderr); 1 with a one-line message for anything else. Never a traceback.
+`audit verify [--db URL] [--checkpoint FILE]` checks the audit log's hash chain (and the
+newest checkpoint in FILE, default STYRING_AUDIT_CHECKPOINT): exit 0 intact, 1 broken (the
+first broken row named on stderr), 2 when the database or the checkpoint file cannot be read.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -83,7 +87,43 @@ def _parser() -> _Parser:
         "newest extract in the extracts folder; without it, aggregates only",
     )
     pk.add_argument("--scorecard", type=Path, help="scorecard TOML file, default config/scorecard.toml")
+    au = sub.add_parser("audit", help="the audit log")
+    au_sub = au.add_subparsers(dest="audit_command", required=True, parser_class=_Parser)
+    ve = au_sub.add_parser("verify", help="check the audit log's hash chain and checkpoint")
+    ve.add_argument("--db", help="SQLAlchemy URL or SQLite file, default STYRING_DB_URL")
+    ve.add_argument(
+        "--checkpoint", type=Path, help="checkpoint file or server log, default STYRING_AUDIT_CHECKPOINT"
+    )
     return p
+
+
+def _audit_verify(args: argparse.Namespace) -> tuple[Any, int]:
+    from metrics import audit, storage
+
+    url = storage.db_url(args.db)
+    cp_file = args.checkpoint or (
+        Path(os.environ[audit.CHECKPOINT_ENV]) if os.environ.get(audit.CHECKPOINT_ENV) else None
+    )
+    try:
+        result = audit.verify(url)
+        if cp_file is not None:
+            cp = audit.read_checkpoint(cp_file, storage.display_url(url))
+            if cp is None and result.rows:
+                return {
+                    **result.as_json(),
+                    "ok": False,
+                    "message": f"no checkpoint for this database in {cp_file}",
+                }, 1
+            result = audit.verify(url, cp)
+    except OSError as e:
+        raise AuditUnreadableError(f"checkpoint file {cp_file}: {e.strerror or e}") from None
+    except audit.AuditUnreadable as e:
+        raise AuditUnreadableError(str(e)) from None
+    return result.as_json(), 0 if result.ok else 1
+
+
+class AuditUnreadableError(Exception):
+    """The audit log (or its checkpoint file) cannot be read: exit 2."""
 
 
 def _resolve(ex: Extract, args: argparse.Namespace) -> tuple[str, date]:
@@ -98,6 +138,8 @@ def _resolve(ex: Extract, args: argparse.Namespace) -> tuple[str, date]:
 
 
 def _run(args: argparse.Namespace) -> tuple[Any, int]:
+    if args.command == "audit":
+        return _audit_verify(args)
     if args.command == "validate":
         return validation_json(args.extract)
     if args.command == "pack":
@@ -143,10 +185,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ExtractRefused as e:
         print(f"extract refused: {e}", file=sys.stderr)
         return EXIT_REFUSED
+    except AuditUnreadableError as e:
+        print(f"audit log cannot be read: {' '.join(str(e).split())}", file=sys.stderr)
+        return EXIT_REFUSED
     except Exception as e:  # the contract is one line, never a traceback
         print(f"error: {type(e).__name__}: {' '.join(str(e).split())}", file=sys.stderr)
         return EXIT_FAILURE
     print(text)
+    if args.command == "audit":
+        if code:
+            print(f"audit log broken: {payload['message']}", file=sys.stderr)
+        return code
     if code == EXIT_REFUSED:
         print("extract refused: " + "; ".join(_error_lines(payload)), file=sys.stderr)
     return code

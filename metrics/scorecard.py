@@ -73,6 +73,7 @@ class Action:
     success_criterion: str
     responsible: str | None = None
     due: date | None = None
+    id: str = ""  # stable and unique in the file: action status (metrics.notes) is kept by it
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ _KPI_KEYS = {
     "owner",
     "actions",
 }
-_ACTION_KEYS = {"text", "success_criterion", "responsible", "due"}
+_ACTION_KEYS = {"id", "text", "success_criterion", "responsible", "due"}
 
 
 class _Checker:
@@ -237,7 +238,7 @@ def _parse_action(c: _Checker, table: dict[str, Any], key: str) -> Action:
             f"{key}.due", f"skal være en dato som 2025-06-30 (uden anførselstegn), ikke {_kind(due)}"
         )
     assert text is not None and criterion is not None
-    return Action(text, criterion, c.text(table, "responsible", key), due)
+    return Action(text, criterion, c.text(table, "responsible", key), due, c.ident(table, "id", key))
 
 
 def _parse_kpi(c: _Checker, table: dict[str, Any], key: str, perspective: str) -> KpiSpec:
@@ -301,6 +302,7 @@ def parse_scorecard(doc: dict[str, Any], label: str = "scorecard", path: Path | 
     perspectives: list[Perspective] = []
     seen_p: dict[str, str] = {}
     seen_k: dict[str, str] = {}
+    seen_a: dict[str, str] = {}
     for i, p in enumerate(raw, start=1):
         pkey = _where("perspectives", i, p)
         c.keys(p, _PERSPECTIVE_KEYS, pkey)
@@ -319,6 +321,11 @@ def parse_scorecard(doc: dict[str, Any], label: str = "scorecard", path: Path | 
             if spec.id in seen_k:
                 raise c.fail(f"{kkey}.id", f"id {spec.id!r} er brugt to gange (også i {seen_k[spec.id]})")
             seen_k[spec.id] = f"perspektivet {pid!r}"
+            for n, action in enumerate(spec.actions, start=1):
+                akey = f"{kkey}.actions[{n}].id"
+                if action.id in seen_a:
+                    raise c.fail(akey, f"id {action.id!r} er brugt to gange (også i {seen_a[action.id]})")
+                seen_a[action.id] = akey
             kpis.append(spec)
         assert name is not None
         perspectives.append(Perspective(pid, name, c.text(p, "description", pkey) or "", tuple(kpis)))

@@ -63,6 +63,17 @@ def clean_extract(as_of: date, **rows: list[dict[str, Any]]) -> Extract:
     return ex
 
 
+@pytest.fixture(autouse=True)
+def private_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test writes to its own database, never the repository's data/styring.sqlite, and
+    no test imports a data/audit.sqlite of the developer's."""
+    db = tmp_path / "styring.sqlite"
+    monkeypatch.setenv("STYRING_DB_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("STYRING_AUDIT_DB", str(tmp_path / "no-legacy-audit.sqlite"))
+    monkeypatch.delenv("STYRING_AUDIT_CHECKPOINT", raising=False)
+    yield db
+
+
 @pytest.fixture(scope="session")
 def small_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two small synthetic extracts (14 days apart) made by the demo generator."""
@@ -85,3 +96,37 @@ def app_env(small_root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     """Point the app at the small fixture extracts (for AppTest)."""
     monkeypatch.setenv("STYRING_EXTRACTS", str(small_root))
     yield small_root
+
+
+# --- the storage engines: SQLite and a real PostgreSQL server -------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A PostgreSQL server for the session (tests/support_db.py); fails with the reason when
+    it cannot be started."""
+    from tests.support_db import PostgresUnavailable, start_postgres
+
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as e:
+        pytest.fail(str(e), pytrace=False)
+    yield server
+    from metrics import storage
+
+    storage.dispose_all()
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, empty database on each engine, set as STYRING_DB_URL."""
+    from metrics import storage
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_server").new_database()
+    monkeypatch.setenv("STYRING_DB_URL", url)
+    yield url
+    storage.dispose(url)

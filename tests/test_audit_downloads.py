@@ -17,7 +17,7 @@ from ui.context import PageContext
 
 def test_download_wrapper_logs_then_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "audit.sqlite"
-    monkeypatch.setenv("STYRING_AUDIT_DB", str(db))
+    monkeypatch.setenv("STYRING_DB_URL", f"sqlite:///{db}")
     ex = make_extract(as_of=AS_OF, **tables())
     viewer = viewer_for_employee(ex, "R1")
     leader = viewer_for_employee(ex, "L1")  # reads the log

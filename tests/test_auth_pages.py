@@ -8,7 +8,6 @@ secrets reach `st.secrets`, which is what ui.auth reads to decide that login is 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from metrics.casework import cases_visible, caseworkers_visible
 from metrics.extract import Extract
 from metrics.loader import load_extract
 from metrics.org import org_tree
+from metrics.storage import StorageError
 from tests.support_access import EMAIL, UNKNOWN_EMAIL, write_extract
 from tests.support_app import grids
 from ui.auth import audit_download, audited_download_data
@@ -91,7 +91,7 @@ def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def audit_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     db = tmp_path / "audit.sqlite"
-    monkeypatch.setenv("STYRING_AUDIT_DB", str(db))
+    monkeypatch.setenv("STYRING_DB_URL", f"sqlite:///{db}")
     monkeypatch.delenv("STYRING_DEMO", raising=False)
     yield db
 
@@ -467,7 +467,7 @@ def test_downloads_are_logged_when_they_happen(
         ("download", "R1", "sag", ["C1"]),
     ]
     # no log, no file: with the log unwritable (a directory), the download fails unbuilt
-    monkeypatch.setenv("STYRING_AUDIT_DB", str(tmp_path))
-    with pytest.raises(sqlite3.Error):
+    monkeypatch.setenv("STYRING_DB_URL", f"sqlite:///{tmp_path}")
+    with pytest.raises(StorageError):
         data()
     assert built == ["x"]

@@ -218,7 +218,7 @@ def test_good_file_round_trip(tmp_path: Path) -> None:
     path.write_text(
         _card(
             GOOD_KPI + 'owner = "team"\n',
-            '[[perspectives.kpis.actions]]\ntext = "x"\nsuccess_criterion = "y"\ndue = 2024-12-31\n',
+            '[[perspectives.kpis.actions]]\nid = "a1"\ntext = "x"\nsuccess_criterion = "y"\ndue = 2024-12-31\n',
         ),
         encoding="utf-8",
     )

@@ -20,7 +20,6 @@ refusals call `audit_denied` (or `show_denied`, which also says "Ingen adgang").
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -34,6 +33,7 @@ from metrics.audit import Action, AuditEvent, append
 from metrics.extract import Extract
 from metrics.kpis import employed_on
 from metrics.org import org_tree
+from metrics.storage import StorageError
 from ui.fmt import fmt_date, md_escape
 
 if TYPE_CHECKING:
@@ -209,7 +209,7 @@ def _append(event: AuditEvent) -> None:
     """Log, or stop the page: case-level data is never shown without its audit row."""
     try:
         append(event)
-    except (sqlite3.Error, OSError) as e:
+    except (StorageError, OSError) as e:
         st.error(f"Revisionsloggen kan ikke skrives ({type(e).__name__}). Sagsdata vises ikke.")
         st.stop()
 

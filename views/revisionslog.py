@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 
 import polars as pl
 import streamlit as st
 
 from metrics.access import ROLE_LABELS
-from metrics.audit import ACTION_LABELS, LOCAL_TZ, can_read_audit, search
+from metrics.audit import (
+    ACTION_LABELS,
+    CHECKPOINT_ENV,
+    LOCAL_TZ,
+    AuditUnreadable,
+    can_read_audit,
+    search,
+    verify_configured,
+)
+from metrics.storage import db_url
 from ui.auth import audit_log_read, download_audit, show_denied
 from ui.context import page_context
-from ui.fmt import fmt_date, fmt_datetime, fmt_num
+from ui.fmt import fmt_date, fmt_datetime, fmt_num, md_escape
 from ui.tables import ColumnSpec, show_table
 
 PAGE = "revisionslog"
@@ -29,6 +39,35 @@ st.caption(
     "Hver visning og download af sagsdata og hvert afvist forsøg bliver logget. "
     f"Viser hændelser for medarbejdere i {ctx.unit_name}. Tidspunkter er dansk tid."
 )
+
+
+@st.cache_data(ttl=60, show_spinner="Kontrollerer revisionsloggen …")
+def _integrity(db: str, checkpoint: str) -> tuple[bool | None, int, int | None, str, bool]:
+    """(intact, rows, first broken event id, message, checked against a checkpoint); intact
+    None when the log cannot be read. Keyed by the settings, so a changed setting re-checks."""
+    try:
+        v = verify_configured()
+    except AuditUnreadable as e:
+        return None, 0, None, str(e), False
+    return v.ok, v.rows, v.broken_event_id, v.message, v.checkpoint is not None
+
+
+ok, n_rows, broken_id, message, with_checkpoint = _integrity(db_url(), os.environ.get(CHECKPOINT_ENV, ""))
+if ok is None:
+    st.warning(f"Revisionsloggens hash-kæde kan ikke kontrolleres: {md_escape(message)}", icon="⚠️")
+elif ok:
+    st.success(
+        f"Revisionsloggen er intakt: hash-kæden over {fmt_num(n_rows)} hændelser er kontrolleret"
+        + (" og passer med seneste kontrolpunkt." if with_checkpoint else " (intet kontrolpunkt angivet)."),
+        icon="✅",
+    )
+else:
+    st.error(
+        "Revisionsloggen er brudt"
+        + (f" ved hændelse {broken_id}" if broken_id is not None else "")
+        + f": {md_escape(message)}",
+        icon="🚨",
+    )
 
 today = datetime.now().astimezone().date()
 c1, c2, c3 = st.columns(3)

@@ -142,7 +142,9 @@ def running_server(root: Path, workdir: Path) -> Iterator[Server]:
     env = {
         **os.environ,
         "STYRING_EXTRACTS": str(root),
-        "STYRING_AUDIT_DB": str(workdir / "audit.sqlite"),  # never the repo's data/audit.sqlite
+        # never the repository's data/styring.sqlite, nor an import of a data/audit.sqlite
+        "STYRING_DB_URL": f"sqlite:///{workdir / 'styring.sqlite'}",
+        "STYRING_AUDIT_DB": str(workdir / "no-legacy-audit.sqlite"),
         "PYTHONUNBUFFERED": "1",
     }
     process = start_process(streamlit_command(port), log, env)

@@ -105,7 +105,12 @@ def stack(small_root: Path, people: People, tmp_path_factory: pytest.TempPathFac
         app = start_process(
             streamlit_command(app_port, f"--secrets.files={secrets}"),
             app_log,
-            {**env, "STYRING_EXTRACTS": str(small_root), "STYRING_AUDIT_DB": str(audit_db)},
+            {
+                **env,
+                "STYRING_EXTRACTS": str(small_root),
+                "STYRING_DB_URL": f"sqlite:///{audit_db}",
+                "STYRING_AUDIT_DB": str(tmp / "no-legacy-audit.sqlite"),
+            },
         )
         processes.append(app)
         wait_http(f"{app_url}/_stcore/health", app, app_log)
