@@ -59,7 +59,11 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(root: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "STYRING_AUDIT_DB": str(tmp_path / "audit.sqlite")}
+    env = {
+        **os.environ,
+        "STYRING_DB_URL": f"sqlite:///{tmp_path / 'audit.sqlite'}",
+        "STYRING_AUDIT_DB": str(tmp_path / "no-legacy-audit.sqlite"),
+    }
     return subprocess.run(
         [
             sys.executable, "-m", "metrics", "pack", "--extract", str(root / NOW.isoformat()),
