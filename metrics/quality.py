@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from metrics.access import AccessDenied, Viewer, aggregate_root
+from metrics.access import AccessDenied, Viewer, aggregate_units
 from metrics.contract import TABLE_LABELS
 from metrics.extract import Extract
 from metrics.loader import MESSAGE_COLUMN, RULES_COLUMN, rule_text
@@ -86,9 +86,9 @@ def rejected_rows(ex: Extract, viewer: Viewer, table: str) -> pl.DataFrame:
     if df is None or df.height == 0:
         return pl.DataFrame()
     tree = org_tree(ex)
-    root = aggregate_root(ex, viewer)
-    if root != tree.root and table != "intervention_kinds":
-        units = pl.Series(sorted(tree.subtree(root)), dtype=pl.String).implode()
+    allowed = aggregate_units(ex, viewer)
+    if tree.root not in allowed and table != "intervention_kinds":
+        units = pl.Series(sorted(allowed), dtype=pl.String).implode()
         df = df.filter(_row_unit(ex, table).is_in(units).fill_null(False))
     return (
         df.with_columns(pl.col(RULES_COLUMN).list.join(", ").alias("regler"))

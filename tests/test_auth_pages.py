@@ -27,6 +27,7 @@ from tests.support_access import EMAIL, UNKNOWN_EMAIL, write_extract
 from tests.support_app import grids
 from ui.auth import audit_download, audited_download_data
 from ui.context import PageContext
+from ui.fmt import md_escape
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 AUTH = {
@@ -193,7 +194,9 @@ def test_unknown_login_is_refused_named_and_logged(
 ) -> None:
     at = make_app(real_root, monkeypatch, user=logged_in(UNKNOWN_EMAIL))
     assert not at.exception
-    assert len(at.error) == 1 and "Ingen adgang" in at.error[0].value and UNKNOWN_EMAIL in at.error[0].value
+    # the email is shown escaped (ui.fmt.md_escape): literal text, never an autolink
+    assert len(at.error) == 1 and "Ingen adgang" in at.error[0].value
+    assert md_escape(UNKNOWN_EMAIL) in at.error[0].value
     assert element_types(at.main) == ["error"]
     assert [b.label for b in at.sidebar.button] == ["Log ud"]
     assert not figures(at)

@@ -11,7 +11,7 @@ from metrics.access import ROLE_LABELS
 from metrics.audit import ACTION_LABELS, LOCAL_TZ, can_read_audit, search
 from ui.auth import audit_log_read, download_audit, show_denied
 from ui.context import page_context
-from ui.fmt import fmt_date, fmt_datetime, fmt_num
+from ui.fmt import fmt_date, fmt_datetime, fmt_num, md_escape
 from ui.tables import ColumnSpec, show_table
 
 PAGE = "revisionslog"
@@ -27,7 +27,7 @@ if not can_read_audit(ctx.viewer):
 st.title("Revisionslog")
 st.caption(
     "Hver visning og download af sagsdata og hvert afvist forsøg bliver logget. "
-    f"Viser hændelser for medarbejdere i {ctx.unit_name}. Tidspunkter er dansk tid."
+    f"Viser hændelser for medarbejdere i {md_escape(ctx.unit_name)}. Tidspunkter er dansk tid."
 )
 
 today = datetime.now().astimezone().date()
