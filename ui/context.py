@@ -249,4 +249,4 @@ def data_note(ex: Extract) -> None:
             f"Tallene udelader {fmt_num(n)} rækker, som valideringen har sat til side. Se siden Datakvalitet.",
             icon="⚠️",
         )
-    st.sidebar.caption(f"{ex.manifest.municipality} · udtræk {fmt_date(ex.as_of)}")
+    st.sidebar.caption(f"{md_escape(ex.manifest.municipality)} · udtræk {fmt_date(ex.as_of)}")

@@ -8,6 +8,7 @@ Values are written unrounded; the formats do the rounding on screen.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -89,6 +90,22 @@ def _export_frame(df: pl.DataFrame, columns: Mapping[str, ColumnSpec]) -> pl.Dat
     return df.select(typed(name, spec).alias(spec.header) for name, spec in columns.items())
 
 
+def _defused(out: pl.DataFrame, columns: Mapping[str, ColumnSpec]) -> pl.DataFrame:
+    """Text cells that a spreadsheet would read as a formula get a leading apostrophe."""
+    text_cols = [s.header for s in columns.values() if s.kind == "text"]
+    return out.with_columns(
+        pl.when(pl.col(c).str.contains(_FORMULA_START))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in text_cols
+    )
+
+
+def _defused_text(value: str) -> str:
+    return "'" + value if re.match(_FORMULA_START, value) else value
+
+
 def to_xlsx(
     df: pl.DataFrame,
     columns: Mapping[str, ColumnSpec],
@@ -97,16 +114,16 @@ def to_xlsx(
 ) -> bytes:
     """An Excel workbook: the title in A1, one "Filter: value" line per filter, an empty
     row, then the table with Danish headers, autofilter and the kinds' number formats."""
-    out = _export_frame(df, columns)
+    out = _defused(_export_frame(df, columns), columns)
     buf = io.BytesIO()
     # Names and notes come from data: never let a text cell become a formula or a link.
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     ws = wb.add_worksheet(SHEET_NAME)
-    ws.write_string(0, 0, title, wb.add_format({"bold": True, "font_size": 14}))
+    ws.write_string(0, 0, _defused_text(title), wb.add_format({"bold": True, "font_size": 14}))
     label = wb.add_format({"bold": True})
     for i, (key, value) in enumerate(filters.items(), start=1):
         ws.write_string(i, 0, f"{key}:", label)
-        ws.write_string(i, 1, value)
+        ws.write_string(i, 1, _defused_text(value))
     first_row = len(filters) + 2
     formats = {spec.header: fmt for spec in columns.values() if (fmt := excel_format(spec)) is not None}
     out.write_excel(
@@ -126,16 +143,7 @@ def to_xlsx(
 def to_csv(df: pl.DataFrame, columns: Mapping[str, ColumnSpec]) -> bytes:
     """CSV that Danish Excel opens right: `;` separator, decimal comma, UTF-8 with BOM,
     ISO dates, empty cells for nulls, unrounded numbers."""
-    out = _export_frame(df, columns)
-    text_cols = [s.header for s in columns.values() if s.kind == "text"]
-    if text_cols:
-        out = out.with_columns(
-            pl.when(pl.col(c).str.contains(_FORMULA_START))
-            .then(pl.lit("'") + pl.col(c))
-            .otherwise(pl.col(c))
-            .alias(c)
-            for c in text_cols
-        )
+    out = _defused(_export_frame(df, columns), columns)
     buf = io.BytesIO()
     out.write_csv(
         buf,
