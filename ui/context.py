@@ -16,7 +16,7 @@ import streamlit as st
 
 from metrics.access import Viewer, aggregate_units
 from metrics.extract import Extract
-from metrics.loader import ExtractRefused, list_extracts, load_extract
+from metrics.loader import ExtractRefused, list_extracts, load_extract, table_warnings, unreadable
 from metrics.org import OrgTree, org_tree
 from metrics.scope import Scope
 from ui.auth import current_page, current_viewer, log_denied_unit, login_gate, show_denied
@@ -40,7 +40,11 @@ def _load(path: str, mtime: float) -> Extract:
 
 
 def load_cached(path: Path) -> Extract:
-    return _load(str(path), (path / "manifest.json").stat().st_mtime)
+    try:
+        mtime = (path / "manifest.json").stat().st_mtime
+    except OSError as e:
+        raise ExtractRefused([unreadable(path, e)]) from None
+    return _load(str(path), mtime)
 
 
 def _ensure_demo(root: Path) -> None:
@@ -242,7 +246,14 @@ def _may_open(ex: Extract, viewer: Viewer) -> bool:
 
 
 def data_note(ex: Extract) -> None:
-    """Every figure states that it excludes rows validation set aside."""
+    """Every figure states that it excludes rows validation set aside; a table that kept less
+    than half its rows is said loudly, at the top of every page."""
+    for w in table_warnings(ex.report):
+        st.error(
+            f"Udtrækket er mangelfuldt: {md_escape(w['message'])}. Tallene bygger på de resterende rækker. "
+            "Se siden Datakvalitet.",
+            icon="🚨",
+        )
     n = ex.rejected_total
     if n:
         st.sidebar.warning(
