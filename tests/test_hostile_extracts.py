@@ -192,3 +192,15 @@ def test_json_of_a_clean_validate_has_warnings_key(tmp_path: Path) -> None:
     assert list(payload) == ["ok", "errors", "warnings", "tables"]
     assert json.dumps(payload)
     assert date(2024, 6, 14) == AS_OF
+
+
+def test_shipped_config_hides_error_details() -> None:
+    import tomllib
+
+    config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "type"
+
+
+def test_tests_still_see_full_app_errors() -> None:
+    at = AppTest.from_string('raise ValueError("boom")').run()
+    assert at.exception[0].message == "boom" and at.exception[0].stack_trace
