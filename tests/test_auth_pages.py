@@ -8,7 +8,6 @@ secrets reach `st.secrets`, which is what ui.auth reads to decide that login is 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from tests.support_access import EMAIL, UNKNOWN_EMAIL, write_extract
 from tests.support_app import grids
 from ui.auth import audit_download, audited_download_data
 from ui.context import PageContext
+from ui.export import DownloadRefused, or_refusal, refusal_csv
 from ui.fmt import md_escape
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -469,8 +469,11 @@ def test_downloads_are_logged_when_they_happen(
         ("download", "R1", "raadgiver", ["C1", "C5"]),
         ("download", "R1", "sag", ["C1"]),
     ]
-    # no log, no file: with the log unwritable (a directory), the download fails unbuilt
+    # no log, no file: with the log unwritable (a directory), the download is refused unbuilt
     monkeypatch.setenv("STYRING_AUDIT_DB", str(tmp_path))
-    with pytest.raises(sqlite3.Error):
+    with pytest.raises(DownloadRefused):
         data()
+    assert built == ["x"]
+    # and what the user receives says so (ui.tables wraps every download in or_refusal)
+    assert or_refusal(data, refusal_csv)().decode("utf-8-sig").startswith("Download afvist")  # type: ignore[union-attr]
     assert built == ["x"]

@@ -34,6 +34,7 @@ from metrics.audit import Action, AuditEvent, append
 from metrics.extract import Extract
 from metrics.org import org_tree
 from metrics.staff import employed_on
+from ui.export import DownloadRefused
 from ui.fmt import fmt_date, md_escape
 
 
@@ -293,12 +294,16 @@ def audited_download_data(
 ) -> Callable[[], bytes | str]:
     """For `st.download_button(data=...)` with deferred generation (a callable, which
     Streamlit calls when the user actually downloads, outside the script run): log the
-    download, then build the file. If the log cannot be written, the download fails."""
+    download, then build the file. If the log cannot be written, DownloadRefused is raised
+    (ui.export.or_refusal turns it into a file that says so) and no case data leaves."""
     ex, viewer, ids = ctx.ex, ctx.viewer, [str(c) for c in case_ids]
 
     def data() -> bytes | str:
         if ids or target:
-            append(AuditEvent.by(viewer, page, "download", ids, target=target, extract_as_of=ex.as_of))
+            try:
+                append(AuditEvent.by(viewer, page, "download", ids, target=target, extract_as_of=ex.as_of))
+            except Exception as e:  # whatever the storage raises: no audit row, no file
+                raise DownloadRefused(f"audit log not written: {type(e).__name__}") from e
         return make()
 
     return data

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -156,3 +156,40 @@ def to_csv(df: pl.DataFrame, columns: Mapping[str, ColumnSpec]) -> bytes:
         float_scientific=False,
     )
     return buf.getvalue()
+
+
+# --- a download whose audit row could not be written ----------------------------------------
+
+REFUSED_TEXT = (
+    "Download afvist: revisionsloggen kunne ikke skrives, så filen med sagsdata er ikke udleveret. "
+    "Prøv igen senere, eller kontakt IT-support."
+)
+
+
+class DownloadRefused(RuntimeError):
+    """Raised by a deferred download's data function when its audit row cannot be written."""
+
+
+def refusal_xlsx() -> bytes:
+    """An Excel file that says the download was refused (and holds nothing else)."""
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb.add_worksheet(SHEET_NAME).write_string(0, 0, REFUSED_TEXT)
+    wb.close()
+    return buf.getvalue()
+
+
+def refusal_csv() -> bytes:
+    return ("\ufeff" + REFUSED_TEXT + "\r\n").encode("utf-8")
+
+
+def or_refusal(make: Callable[[], bytes | str], refusal: Callable[[], bytes]) -> Callable[[], bytes | str]:
+    """`make`, or the refusal file if making it was refused (the user is told, not left waiting)."""
+
+    def data() -> bytes | str:
+        try:
+            return make()
+        except DownloadRefused:
+            return refusal()
+
+    return data
