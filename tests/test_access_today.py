@@ -9,10 +9,8 @@ Two extracts of the hand-made organisation (tests/support_access.py):
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from metrics.access import (
@@ -25,35 +23,9 @@ from metrics.access import (
 from metrics.compare import compare
 from metrics.extract import Extract
 from metrics.loader import load_extract
-from tests.support_access import EMAIL, tables, write_extract
+from tests.support_access import EMAIL, OLDER, older_frames, write_extract
 from tests.test_auth_pages import FIGURE_TYPES, element_types, events, logged_in, make_app, texts
 from ui.auth import SettingError, demo_setting
-
-OLDER = date(2024, 1, 15)
-
-
-def older_frames() -> dict[str, pl.DataFrame]:
-    t = tables()
-    org = pl.concat(
-        [
-            t["org_units"],
-            pl.DataFrame(
-                {"unit_id": ["TX"], "parent_id": ["TA"], "name": ["Team Gammel"], "level": ["team"]},
-                schema=t["org_units"].schema,
-            ),
-        ]
-    )
-    employees = t["employees"].with_columns(
-        pl.when(pl.col("employee_id") == "R1").then(pl.lit("teamleder")).otherwise("role").alias("role")
-    )
-    c6 = (
-        t["cases"]
-        .filter(pl.col("case_id") == "C2")
-        .with_columns(
-            pl.lit("C6").alias("case_id"), pl.lit("BC6").alias("child_id"), pl.lit("TX").alias("unit_id")
-        )
-    )
-    return {"org_units": org, "employees": employees, "cases": pl.concat([t["cases"], c6])}
 
 
 @pytest.fixture(scope="module")
