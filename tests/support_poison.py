@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from metrics.contract import MANIFEST_FILE, TABLE_NAMES, file_name
 TEXT = "**b** ![i](http://e.vil/i.png) [l](https://e.vil/x) <b>h</b> $x^2$ www.e.vil a@e.vil =1+1 "
 ID = "*b*![i](http://e.vil)$x$<b>"
 KEEP = {"level", "role", "category", "kind", "account", "kpi_id", "email"}
+EXTREMES = {"payments": ("amount", 1.7e308), "employees": ("fte", 5e-324)}
 URL_PAYLOAD = "[Log ind igen](https://e.vil/login) ![i](http://e.vil/u.png) **b** $x$ www.e.vil"
 URL_PARAMS = ("udtraek", "dato", "enhed", "foer", "gruppering", "raadgiver", "sag")
 
@@ -63,10 +65,25 @@ def poison_root(src: Path, dst: Path) -> Path:
         for table in TABLE_NAMES:
             path = out / file_name(table)
             df = _poison(pl.read_parquet(path))
-            if table == "cases":  # rows set aside, for Datakvalitet: an unknown unit
+            if table == "cases":  # rows set aside, for Datakvalitet: an unknown unit, a far future
                 df = pl.concat(
-                    [df, df.head(2).with_columns(pl.col("case_id") + "X", pl.lit(TEXT).alias("unit_id"))]
+                    [
+                        df,
+                        df.head(2).with_columns(pl.col("case_id") + "X", pl.lit(TEXT).alias("unit_id")),
+                        df.head(1).with_columns(
+                            pl.col("case_id") + "Y", pl.lit(date(9999, 12, 31)).alias("closed_on")
+                        ),
+                    ]
                 )
+            if table in EXTREMES:  # extreme numbers: set aside, never "inf kr." or a crash
+                column, value = EXTREMES[table]
+                extra = df.head(2).with_columns(
+                    pl.lit(value, dtype=pl.Float64).alias(column),
+                    (pl.col(df.columns[0]) + pl.Series(["Z1", "Z2"][: min(2, df.height)])).alias(
+                        df.columns[0]
+                    ),
+                )
+                df = pl.concat([df, extra])
             df.write_parquet(path)
     return dst
 

@@ -18,6 +18,7 @@ from metrics.loader import load_extract
 from tests.support_access import EMAIL, tables, write_extract
 from tests.support_app import grids
 from tests.test_auth_pages import logged_in, make_app
+from ui.fmt import md_escape
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 N_BAD = 250  # cases set aside (birth year 1900 < 1990), all in team TA
@@ -101,3 +102,18 @@ def test_datakvalitet_sends_one_page_and_logs_its_ids(
     assert any("Række 201–250 af 250" in c.value for c in at.caption)
     # everything is a download of its own
     assert any(b.label.startswith("Hent alle 250 rækker") for b in at.get("download_button"))
+
+
+@pytest.mark.parametrize(
+    "page", ["views/scorecard.py", "views/oekonomi.py", "views/sygefravaer.py", "views/datakvalitet.py"]
+)
+def test_table_keeping_less_than_half_is_said_on_every_page(
+    page: str, bad_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # cases: 5 good + 250 set aside → keeps 5 of 255, less than half
+    monkeypatch.setenv("STYRING_AUDIT_DB", str(tmp_path / "audit.sqlite"))
+    monkeypatch.delenv("STYRING_DEMO", raising=False)
+    at = make_app(bad_root, monkeypatch, user=logged_in(EMAIL["L1"]), page=page)
+    assert not at.exception
+    loud = [e.value for e in at.error if "mangelfuldt" in e.value]
+    assert len(loud) == 1 and md_escape("beholder kun 5 af 255 rækker; 250 er sat til side") in loud[0]

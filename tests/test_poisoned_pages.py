@@ -57,6 +57,7 @@ def test_poisoned_extract_renders_no_markup(page: str, poisoned_env: Path) -> No
     at = run(page)
     assert not at.exception
     assert rendered_markup(at) == []
+    assert "inf kr" not in all_text(at)  # two amounts of 1.7e308 are set aside, never summed to inf
     # the payload did reach the page, escaped: at least the municipality in the sidebar caption
     caption = " ".join(c.value for c in at.sidebar.caption)
     assert md_escape(TEXT) in caption
