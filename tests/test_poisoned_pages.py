@@ -104,3 +104,17 @@ def test_grouping_is_echoed_once_escaped_not_as_a_repr(poisoned_env: Path) -> No
     at = run("views/oekonomi.py", {"gruppering": "a_b's"})
     # md_escape then repr doubled the backslashes ('a\\_b\'s'); now the value reads a_b's
     assert any("Fordelingen 'a\\_b\\'s' i linket findes ikke" in e.value for e in at.error)
+
+
+def test_long_url_value_makes_a_bounded_audit_row(poisoned_env: Path, tmp_path: Path) -> None:
+    from metrics.access import Viewer
+    from metrics.audit import search
+
+    run("views/sag.py", {"sag": "s" * 60_000})
+    ex = load_extract(sorted(poisoned_env.iterdir())[-1])
+    log = search(ex, Viewer.system(), path=tmp_path / "audit.sqlite")
+    denied = log.filter(log["action"] == "denied")
+    assert denied.height == 1
+    # the refused case id is logged cut at 200 characters, the target at 400
+    assert denied["case_ids"][0].to_list() == ["s" * URL_ECHO_MAX]
+    assert len(denied["target"][0]) <= 2 * URL_ECHO_MAX

@@ -35,7 +35,7 @@ from metrics.extract import Extract
 from metrics.org import org_tree
 from metrics.staff import employed_on
 from ui.export import DownloadRefused
-from ui.fmt import fmt_date, md_escape
+from ui.fmt import URL_ECHO_MAX, fmt_date, md_escape
 
 
 class PageContext(Protocol):
@@ -329,11 +329,14 @@ def audit_denied(
 ) -> None:
     """Log a refused attempt. `target` says what was asked for ("sag C-17", "enhed T3", or
     the AccessDenied raised by metrics: a refused case is then also logged by its case id)."""
-    ids = [str(c) for c in case_ids]
+    ids = [str(c)[:URL_ECHO_MAX] for c in case_ids]
     if isinstance(target, AccessDenied):
         if target.what == "sagen":
-            ids.append(target.target)
+            ids.append(target.target[:URL_ECHO_MAX])
         target = f"{target.what} {target.target}"
+    target = target[
+        : 2 * URL_ECHO_MAX
+    ]  # a refusal names what was asked for, but a link can be 60,000 characters
     _append(AuditEvent.by(viewer, page, "denied", ids, target=target, extract_as_of=ex.as_of, email=email))
 
 
