@@ -29,11 +29,13 @@ def _rejected_rows(rows: pl.DataFrame, table: str) -> None:
     search = c1.text_input("Søg i rækkerne", key=f"dq_search_{table}", max_chars=200)
     sort_by = c2.selectbox("Sortér efter", rows.columns, key=f"dq_sort_{table}")
     descending = c3.toggle("Faldende", key=f"dq_desc_{table}")
-    first = quality.page_of_rows(rows, search=search, sort_by=sort_by, descending=descending)
-    page_no = c4.number_input("Side", min_value=1, max_value=first.pages, step=1, key=f"dq_page_{table}")
-    shown = quality.page_of_rows(
-        rows, search=search, sort_by=sort_by, descending=descending, page=int(page_no)
-    )
+    page_key = f"dq_page_{table}"
+    # one pass over the rows: the page asked for (clamped), then the widget with the page count
+    asked = int(st.session_state.get(page_key) or 1)
+    shown = quality.page_of_rows(rows, search=search, sort_by=sort_by, descending=descending, page=asked)
+    if asked != shown.page:
+        st.session_state[page_key] = shown.page
+    c4.number_input("Side", min_value=1, max_value=shown.pages, step=1, key=page_key)
     case_ids = quality.case_ids(shown.rows)
     loose = rows_without_case(shown.rows)
     audit_view(ctx, PAGE, case_ids, loose)
@@ -51,10 +53,14 @@ def _rejected_rows(rows: pl.DataFrame, table: str) -> None:
         + f" · side {fmt_num(shown.page)} af {fmt_num(shown.pages)}."
     )
     if shown.matching > shown.rows.height:
-        every = quality.matching_rows(rows, search, sort_by, descending)
-        every_ids = quality.case_ids(every)
-        # a bounded audit row: the query that reproduces the file, and its case ids when they are few
-        target = f"afviste rækker {table}: {every.height} rækker, søgning {search.strip()[:200]!r}"
+        # a bounded audit row: the query that reproduces the file, and its case ids when they are
+        # few (the rows are searched again only when the file is actually downloaded)
+        few = shown.matching <= MAX_LOGGED_IDS
+        every_ids = quality.case_ids(quality.matching_rows(rows, search)) if few else []
+        target = (
+            f"afviste rækker {table}: {shown.matching} rækker, søgning {search.strip()[:200]!r}, "
+            f"sorteret efter {sort_by}{' faldende' if descending else ''}"
+        )
         columns = {c: ColumnSpec(c) for c in rows.columns}
         st.download_button(
             f"Hent alle {fmt_num(shown.matching)} rækker (CSV)",
@@ -62,8 +68,8 @@ def _rejected_rows(rows: pl.DataFrame, table: str) -> None:
                 audited_download_data(
                     ctx,
                     PAGE,
-                    every_ids if len(every_ids) <= MAX_LOGGED_IDS else [],
-                    lambda: to_csv(every, columns),
+                    every_ids,
+                    lambda: to_csv(quality.matching_rows(rows, search, sort_by, descending), columns),
                     target=target,
                 ),
                 refusal_csv,
