@@ -205,7 +205,7 @@ for _table, _cols in TABLES.items():
 RULE_TEXT["received_at|max"] = "modtaget efter udtrækkets as_of (received_at)"
 for _c_name in ("amount", "monthly_cost"):
     RULE_TEXT[f"{_c_name}|max_abs"] = (
-        f"beløbet er ikke under {MONEY_LIMIT:.0e} kr. i absolut værdi ({_c_name})"
+        f"beløbet er ikke under {MONEY_LIMIT:,.0f} kr. i absolut værdi ({_c_name})".replace(",", ".")
     )
 
 _TABLE_RULE_TEXT: dict[tuple[str, str], str] = {
@@ -235,6 +235,9 @@ def rule_text(rule: str, table: str | None = None) -> str:
         "enum": "værdien er ikke blandt de tilladte",
         "nan": "ikke et tal, NaN",
         "inf": "uendelig værdi",
+        "date_range": "datoen ligger uden for det mulige",
+        "max_abs": "beløbet er for stort",
+        "max_length": "teksten er for lang",
     }
     return f"{generic.get(kind, 'bryder reglen ' + rule)} ({column})" if kind else f"bryder reglen {rule}"
 
