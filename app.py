@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.auth import SettingError, demo_setting
+
 st.set_page_config(page_title="Styringsoverblik", page_icon="📊", layout="wide")
+
+try:  # a setting outside its documented values stops the app before any page runs
+    demo_setting()
+except SettingError as e:
+    st.error(str(e))
+    st.stop()
 
 PAGES = {
     "Styring": [

@@ -5,21 +5,29 @@ case-level or person-level rows takes a Viewer and can only return rows in its s
 - teamleder, leder: everything in their unit's subtree.
 - administration: aggregate figures for the whole organisation, no case-level rows.
 - system: the command line and benchmarks, run by whoever holds the extract files.
+
+Access follows the person as they are today: a viewer is looked up in the newest extract
+that loads, and that lookup stamps their scope there on the Viewer (`Today`). An older
+extract is then shown only within that scope, matched by unit ids: a unit that still exists
+is visible if it is in today's scope; a unit that no longer exists only to a leader whose
+scope today holds its nearest old ancestor that still exists. `aggregate_units` applies
+this to whatever extract it is given, so pages, exports and compare all get it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
 import polars as pl
 
 from metrics.extract import Extract
-from metrics.kpis import employed_on
-from metrics.org import org_tree
+from metrics.org import OrgTree, org_tree
+from metrics.staff import employed_on
 
 Role = Literal["raadgiver", "teamleder", "leder", "administration", "system"]
+LEADER_ROLES = frozenset({"teamleder", "leder"})
 ROLE_LABELS: dict[str, str] = {
     "raadgiver": "Rådgiver",
     "teamleder": "Teamleder",
@@ -39,6 +47,15 @@ class AccessDenied(PermissionError):
 
 
 @dataclass(frozen=True)
+class Today:
+    """Where the viewer stands in the newest extract that loads (today's truth)."""
+
+    as_of: date
+    units: frozenset[str]  # every unit of that extract
+    scope: frozenset[str]  # the units the viewer may see there
+
+
+@dataclass(frozen=True)
 class Viewer:
     employee_id: str | None
     name: str
@@ -46,6 +63,7 @@ class Viewer:
     unit_id: str | None
     email: str | None = None
     demo: bool = False  # chosen with "vis som" on a synthetic extract, not logged in
+    today: Today | None = None  # scope in the newest extract; None: judged in each extract alone
 
     @classmethod
     def system(cls) -> Viewer:
@@ -56,14 +74,24 @@ class Viewer:
         return self.role != "administration"
 
 
-def _viewer_from_row(row: dict[str, object]) -> Viewer:
-    return Viewer(
+def _viewer_from_row(ex: Extract, row: dict[str, object]) -> Viewer:
+    viewer = Viewer(
         employee_id=str(row["employee_id"]),
         name=str(row["name"]),
         role=row["role"],  # type: ignore[arg-type]
         unit_id=str(row["unit_id"]),
         email=None if row["email"] is None else str(row["email"]),
     )
+    return with_today(ex, viewer)
+
+
+def with_today(newest: Extract, viewer: Viewer) -> Viewer:
+    """The viewer with their scope in `newest` stamped on, so that every older extract is
+    judged by it (see the module docstring)."""
+    tree = org_tree(newest)
+    units = frozenset(tree.parent)
+    legacy = replace(viewer, today=None)
+    return replace(viewer, today=Today(newest.as_of, units, _own_units(tree, legacy)))
 
 
 def viewer_for_email(ex: Extract, email: str, as_of: date | None = None) -> Viewer | None:
@@ -77,7 +105,7 @@ def viewer_for_email(ex: Extract, email: str, as_of: date | None = None) -> View
     )
     if hits.height != 1:
         return None
-    return _viewer_from_row(hits.row(0, named=True))
+    return _viewer_from_row(ex, hits.row(0, named=True))
 
 
 def viewer_for_employee(ex: Extract, employee_id: str, as_of: date | None = None) -> Viewer | None:
@@ -85,19 +113,58 @@ def viewer_for_employee(ex: Extract, employee_id: str, as_of: date | None = None
     hits = ex["employees"].filter((pl.col("employee_id") == employee_id) & employed_on(day))
     if hits.height != 1:
         return None
-    return _viewer_from_row(hits.row(0, named=True))
+    return _viewer_from_row(ex, hits.row(0, named=True))
 
 
-def aggregate_root(ex: Extract, viewer: Viewer) -> str:
-    """The top unit whose aggregate figures the viewer may see."""
-    tree = org_tree(ex)
+def _own_units(tree: OrgTree, viewer: Viewer) -> frozenset[str]:
+    """The viewer's subtree in this tree alone (everything for system and administration)."""
     if viewer.role in ("system", "administration") or viewer.unit_id is None:
-        return tree.root
-    return viewer.unit_id
+        return tree.subtree(tree.root)
+    if viewer.unit_id not in tree:
+        return frozenset()
+    return tree.subtree(viewer.unit_id)
 
 
 def aggregate_units(ex: Extract, viewer: Viewer) -> frozenset[str]:
-    return org_tree(ex).subtree(aggregate_root(ex, viewer))
+    """The units of `ex` whose figures the viewer may see: their subtree in the newest
+    extract, carried over to `ex` by unit id (see the module docstring)."""
+    tree = org_tree(ex)
+    today = viewer.today
+    if today is None:
+        return _own_units(tree, viewer)
+    if viewer.role in ("system", "administration") or today.scope >= today.units:
+        return frozenset(tree.parent)  # the whole organisation today covers every old unit
+    key = ("allowed_units", viewer.role in LEADER_ROLES, today)
+    cached = ex._cache.get(key)
+    if isinstance(cached, frozenset):
+        return cached
+    allowed: set[str] = set()
+    for unit in tree.parent:
+        if unit not in today.units and viewer.role not in LEADER_ROLES:
+            continue  # a unit that is gone is for the leaders above it only
+        u: str | None = unit
+        while u is not None and u not in today.units:  # up to the nearest unit that still exists
+            u = tree.parent.get(u)
+        if u is not None and u in today.scope:
+            allowed.add(unit)
+    out = frozenset(allowed)
+    ex._cache[key] = out
+    return out
+
+
+def aggregate_root(ex: Extract, viewer: Viewer) -> str:
+    """The top unit whose aggregate figures the viewer may see (the first, in display order,
+    if their scope carried over to an older extract is split). AccessDenied if none."""
+    tree = org_tree(ex)
+    allowed = aggregate_units(ex, viewer)
+    if tree.root in allowed:
+        return tree.root
+    if viewer.today is None and viewer.unit_id in allowed:
+        return viewer.unit_id
+    for unit, _ in tree.depth_first():
+        if unit in allowed and tree.parent.get(unit) not in allowed:
+            return unit
+    raise AccessDenied("udtrækket", ex.as_of.isoformat())
 
 
 def can_see_unit(ex: Extract, viewer: Viewer, unit_id: str) -> bool:
@@ -118,7 +185,7 @@ def _row_filter(ex: Extract, viewer: Viewer, own: str) -> pl.Expr:
         return pl.lit(False)
     if viewer.role == "raadgiver":
         return pl.col(own) == viewer.employee_id
-    units = pl.Series(sorted(org_tree(ex).subtree(viewer.unit_id or org_tree(ex).root)), dtype=pl.String)
+    units = pl.Series(sorted(aggregate_units(ex, viewer)), dtype=pl.String)
     return pl.col("unit_id").is_in(units.implode())
 
 

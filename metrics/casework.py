@@ -43,9 +43,10 @@ from metrics.economy import (
     month_share,
 )
 from metrics.extract import Extract
-from metrics.kpis import active_on, employed_on, overdue
+from metrics.kpis import active_on, overdue
 from metrics.org import org_tree
 from metrics.scope import Scope, scoped
+from metrics.staff import employed_on
 from metrics.values import KpiValue, month_end
 
 __all__ = [

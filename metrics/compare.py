@@ -8,13 +8,13 @@ set aside per table. Changes are `now − before`; for % KPIs that is percentage
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
 
 from metrics import registry
-from metrics.access import AccessDenied, Viewer, can_see_unit, viewer_for_employee
+from metrics.access import AccessDenied, Viewer, can_see_unit
 from metrics.contract import TABLE_LABELS, TABLE_NAMES
 from metrics.economy import EconomyFigures, economy_table, economy_total
 from metrics.extract import Extract
@@ -136,18 +136,8 @@ def check_comparable(now: Extract, before: Extract, unit_id: str, viewer: Viewer
                 f"Enheden {unit_id!r} findes ikke i udtrækket {ex.as_of.isoformat()}, "
                 "så den kan ikke sammenlignes. Vælg en anden enhed eller et andet udtræk."
             )
-        if not can_see_unit(ex, _as_known_in(ex, viewer), unit_id):
+        if not can_see_unit(ex, viewer, unit_id):  # judged by the viewer's scope today
             raise AccessDenied("enheden", unit_id)
-
-
-def _as_known_in(ex: Extract, viewer: Viewer) -> Viewer:
-    """The viewer's role and unit as that extract records them (they may have changed)."""
-    if viewer.employee_id is None:
-        return viewer
-    known = viewer_for_employee(ex, viewer.employee_id)
-    if known is None:
-        raise AccessDenied("udtrækket", ex.as_of.isoformat())
-    return replace(known, demo=viewer.demo)
 
 
 def kpi_changes(now: Extract, before: Extract, unit_id: str) -> pl.DataFrame:

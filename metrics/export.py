@@ -119,6 +119,23 @@ class Sheet:
     more: tuple[Block, ...] = ()
 
 
+def _defused(out: pl.DataFrame, columns: Mapping[str, ColumnSpec]) -> pl.DataFrame:
+    """Text cells that a spreadsheet would read as a formula get a leading apostrophe."""
+    text_cols = [s.header for s in columns.values() if s.kind == "text"]
+    return out.with_columns(
+        pl.when(pl.col(c).str.contains(_FORMULA_START))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in text_cols
+    )
+
+
+def defused_text(value: str) -> str:
+    """One text cell, prefixed like the table cells when it would read as a formula."""
+    return "'" + value if re.match(_FORMULA_START, value) else value
+
+
 def _workbook(buf: io.BytesIO) -> xlsxwriter.Workbook:
     # Names and notes come from data: never let a text cell become a formula or a link.
     return xlsxwriter.Workbook(
@@ -142,7 +159,7 @@ def _write_table(
     if df is None or df.height == 0:
         ws.write_string(row, 0, empty)
         return row + 1
-    out = _export_frame(df, columns)
+    out = _defused(_export_frame(df, columns), columns)
     formats = {spec.header: fmt for spec in columns.values() if (fmt := excel_format(spec)) is not None}
     out.write_excel(
         workbook=wb,
@@ -171,10 +188,10 @@ def _write_table(
 def _write_sheet(wb: xlsxwriter.Workbook, sheet: Sheet) -> None:
     ws = wb.add_worksheet(sheet.name)
     bold = wb.add_format({"bold": True})
-    ws.write_string(0, 0, sheet.title, wb.add_format({"bold": True, "font_size": 14}))
+    ws.write_string(0, 0, defused_text(sheet.title), wb.add_format({"bold": True, "font_size": 14}))
     for i, (key, value) in enumerate(sheet.header.items(), start=1):
         ws.write_string(i, 0, f"{key}:", bold)
-        ws.write_string(i, 1, value)
+        ws.write_string(i, 1, defused_text(value))
     ws.set_column(0, 1, 24)
     row = _write_table(
         wb,
@@ -188,7 +205,7 @@ def _write_sheet(wb: xlsxwriter.Workbook, sheet: Sheet) -> None:
         kind_specs=sheet.kind_specs,
     )
     for title, df, columns, empty in sheet.more:
-        ws.write_string(row + 1, 0, title, bold)
+        ws.write_string(row + 1, 0, defused_text(title), bold)
         row = _write_table(wb, ws, row + 2, df, columns, empty, freeze=False)
 
 
@@ -216,16 +233,7 @@ def to_xlsx(
 def to_csv(df: pl.DataFrame, columns: Mapping[str, ColumnSpec]) -> bytes:
     """CSV that Danish Excel opens right: `;` separator, decimal comma, UTF-8 with BOM,
     ISO dates, empty cells for nulls, unrounded numbers."""
-    out = _export_frame(df, columns)
-    text_cols = [s.header for s in columns.values() if s.kind == "text"]
-    if text_cols:
-        out = out.with_columns(
-            pl.when(pl.col(c).str.contains(_FORMULA_START))
-            .then(pl.lit("'") + pl.col(c))
-            .otherwise(pl.col(c))
-            .alias(c)
-            for c in text_cols
-        )
+    out = _defused(_export_frame(df, columns), columns)
     buf = io.BytesIO()
     out.write_csv(
         buf,

@@ -14,6 +14,7 @@ import polars as pl
 from metrics.extract import Extract
 from metrics.org import org_tree
 from metrics.scope import Scope, scoped, scoped_year
+from metrics.staff import employed_on
 from metrics.values import KpiValue, cutoff, ratio, year_start
 
 DAY = timedelta(days=1)
@@ -26,12 +27,6 @@ HOURS_24 = timedelta(hours=24)
 def active_on(as_of: date) -> pl.Expr:
     return (pl.col("opened_on") <= as_of) & (
         pl.col("closed_on").is_null() | (pl.lit(as_of) < pl.col("closed_on"))
-    )
-
-
-def employed_on(day: date) -> pl.Expr:
-    return (pl.col("employed_from") <= day) & (
-        pl.col("employed_to").is_null() | (pl.lit(day) <= pl.col("employed_to"))
     )
 
 

@@ -29,7 +29,7 @@ import re
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -58,10 +58,18 @@ from metrics.contract import (
 from metrics.extract import Extract, Manifest, TableReport
 from metrics.schemas import (
     BIRTH_YEAR_MIN,
+    EARLIEST_FACT,
     FOREIGN_KEYS,
+    FTE_MIN,
+    ID_MAX,
+    LATEST_PLAN,
+    MONEY_LIMIT,
+    PLANNED_DATES,
     PRIMARY_KEY_RULE,
     PRIMARY_KEYS,
     SCHEMAS,
+    TEXT_MAX,
+    plausibility_rules,
     stable_rule_name,
 )
 
@@ -69,6 +77,7 @@ LOCAL_TZ = "Europe/Copenhagen"
 RULES_COLUMN = "_rules"
 MESSAGE_COLUMN = "_message"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+AS_OF_EARLIEST = date(2000, 1, 1)  # the manifest's as_of lies between this and today + 366 days
 
 # Dependency order: every referenced table comes before the tables referencing it.
 VALIDATION_ORDER: tuple[str, ...] = (
@@ -145,7 +154,7 @@ def _allowed(values: tuple[str, ...]) -> str:
 RULE_TEXT: dict[str, str] = {
     "primary_key": "nøglen findes i flere rækker; alle rækker med nøglen er sat til side (dublet)",
     # ranges
-    "fte|min": "FTE skal være større end 0 (fte)",
+    "fte|min": f"FTE skal være mindst {FTE_MIN:.2f} (fte)".replace(".", ","),
     "fte|max": "FTE må højst være 1 (fte)",
     "monthly_cost|min": "månedlig pris må ikke være negativ (monthly_cost)",
     "amount|min": "budgetbeløb må ikke være negativt (amount)",
@@ -190,8 +199,27 @@ for _table, _cols in TABLES.items():
         if _c.dtype == pl.Float64():
             RULE_TEXT.setdefault(f"{_c.name}|nan", f"ikke et tal, NaN ({_c.name})")
             RULE_TEXT.setdefault(f"{_c.name}|inf", f"uendelig værdi ({_c.name})")
+        if _c.dtype == pl.String():
+            _n = ID_MAX if _c.name.endswith("_id") else TEXT_MAX
+            RULE_TEXT.setdefault(
+                f"{_c.name}|max_length", f"teksten er længere end {_n:,} tegn ({_c.name})".replace(",", ".")
+            )
+        if isinstance(_c.dtype, pl.Date | pl.Datetime) and (_table, _c.name) not in PLANNED_DATES:
+            RULE_TEXT.setdefault(
+                f"{_c.name}|date_range",
+                f"datoen ligger før {EARLIEST_FACT.year} eller efter året efter udtrækkets as_of ({_c.name})",
+            )
+RULE_TEXT["received_at|max"] = "modtaget efter udtrækkets as_of (received_at)"
+for _c_name in ("amount", "monthly_cost"):
+    RULE_TEXT[f"{_c_name}|max_abs"] = (
+        f"beløbet er ikke under {MONEY_LIMIT:,.0f} kr. i absolut værdi ({_c_name})".replace(",", ".")
+    )
 
 _TABLE_RULE_TEXT: dict[tuple[str, str], str] = {
+    **{
+        (t, f"{c}|date_range"): f"planlagt dato før {EARLIEST_FACT.year} eller efter {LATEST_PLAN.year} ({c})"
+        for t, c in PLANNED_DATES
+    },
     ("deadlines", "kind|enum"): f"ukendt fristtype; tilladt er {_allowed(DEADLINE_KINDS)} (kind)",
     ("absences", "kind|enum"): f"ukendt fraværstype; tilladt er {_allowed(ABSENCE_KINDS)} (kind)",
     ("absences", "end_on|date_order"): "fraværet slutter før det starter (end_on før start_on)",
@@ -214,6 +242,9 @@ def rule_text(rule: str, table: str | None = None) -> str:
         "enum": "værdien er ikke blandt de tilladte",
         "nan": "ikke et tal, NaN",
         "inf": "uendelig værdi",
+        "date_range": "datoen ligger uden for det mulige",
+        "max_abs": "beløbet er for stort",
+        "max_length": "teksten er for lang",
     }
     return f"{generic.get(kind, 'bryder reglen ' + rule)} ({column})" if kind else f"bryder reglen {rule}"
 
@@ -229,7 +260,7 @@ def _local_naive(ts: datetime) -> datetime:
     return ts.astimezone(ZoneInfo(LOCAL_TZ)).replace(tzinfo=None)
 
 
-def parse_manifest(raw: object, errors: list[ExtractError]) -> Manifest | None:
+def parse_manifest(raw: object, errors: list[ExtractError], today: date | None = None) -> Manifest | None:
     """Check a decoded manifest.json; append an error per bad key; None if unusable."""
     f = MANIFEST_FILE
     if not isinstance(raw, dict):
@@ -268,6 +299,15 @@ def parse_manifest(raw: object, errors: list[ExtractError]) -> Manifest | None:
             as_of = date.fromisoformat(value)
         except ValueError:
             bad("as_of", f"as_of kan ikke læses som dato ÅÅÅÅ-MM-DD, fik {value!r} (not an ISO date)")
+        else:
+            latest = (today or date.today()) + timedelta(days=366)
+            if not AS_OF_EARLIEST <= as_of <= latest:
+                bad(
+                    "as_of",
+                    f"as_of {as_of.isoformat()} ligger uden for {AS_OF_EARLIEST.isoformat()} … "
+                    f"{latest.isoformat()} (implausible as_of)",
+                )
+                as_of = None
 
     created_at: datetime | None = None
     if not missing("created_at"):
@@ -314,6 +354,13 @@ def read_manifest(folder: Path, errors: list[ExtractError]) -> Manifest | None:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         errors.append(ExtractError(MANIFEST_FILE, None, f"filen kan ikke læses som JSON (invalid JSON): {e}"))
+        return None
+    except RecursionError:  # e.g. 200,000 nested arrays
+        errors.append(
+            ExtractError(
+                MANIFEST_FILE, None, "filen er indlejret for dybt til at læses (JSON nested too deeply)"
+            )
+        )
         return None
     return parse_manifest(raw, errors)
 
@@ -668,6 +715,7 @@ def _validate(as_of: date | None, frames: dict[str, pl.DataFrame | None], *, che
             extra["birth_year|max"] = pl.col("birth_year") <= as_of.year
         if as_of is not None and table == "payments":
             extra["posted_on|max"] = pl.col("posted_on") <= pl.lit(as_of, dtype=pl.Date)
+        extra.update(plausibility_rules(table, as_of))
         if table == "org_units":
             statically_ok, _, _ = check_table(table, df, {})
             nodes = dict(
@@ -752,16 +800,29 @@ def load_extract(path: Path) -> Extract:
     Raises ExtractRefused (every problem collected) when the extract cannot be used.
     """
     path = Path(path)
-    if not path.is_dir():
-        raise ExtractRefused([ExtractError(str(path), None, "mappen findes ikke (extract folder not found)")])
-    errors: list[ExtractError] = []
-    manifest = read_manifest(path, errors)
-    frames = {table: read_table(path, table, errors) for table in TABLE_NAMES}
-    for table in OPTIONAL_TABLES:
-        if (path / file_name(table)).is_file():
-            frames[table] = read_table(path, table, errors)
+    try:
+        if not path.is_dir():
+            raise ExtractRefused(
+                [ExtractError(str(path), None, "mappen findes ikke (extract folder not found)")]
+            )
+        errors: list[ExtractError] = []
+        manifest = read_manifest(path, errors)
+        frames = {table: read_table(path, table, errors) for table in TABLE_NAMES}
+        for table in OPTIONAL_TABLES:
+            if (path / file_name(table)).is_file():
+                frames[table] = read_table(path, table, errors)
+    except OSError as e:  # an unreadable folder or file (permissions, a file where a folder should be)
+        raise ExtractRefused([unreadable(path, e)]) from None
     outcome = _validate(manifest.as_of if manifest else None, frames, check_root=True)
     return _finish(manifest, outcome, errors, path)
+
+
+def unreadable(path: Path, e: OSError) -> ExtractError:
+    """The refusal for a folder or file the operating system will not let us read."""
+    where = (
+        Path(e.filename).name if e.filename and Path(e.filename).parent == path else str(e.filename or path)
+    )
+    return ExtractError(where, None, f"kan ikke læses ({e.strerror or type(e).__name__}) (unreadable)")
 
 
 def _report_json(report: Mapping[str, TableReport]) -> dict[str, dict[str, Any]]:
@@ -769,6 +830,24 @@ def _report_json(report: Mapping[str, TableReport]) -> dict[str, dict[str, Any]]
         t: {"accepted": r.accepted, "rejected": r.rejected, "reasons": dict(r.reasons)}
         for t, r in report.items()
     }
+
+
+def table_warnings(report: Mapping[str, TableReport]) -> list[dict[str, str]]:
+    """kpis.md 1.1 `warnings`: every table that keeps less than half its rows, with the numbers."""
+    out: list[dict[str, str]] = []
+    for table, r in report.items():
+        total = r.accepted + r.rejected
+        if total and 2 * r.accepted < total:
+            out.append(
+                {
+                    "table": table,
+                    "message": (
+                        f"{file_name(table)} beholder kun {r.accepted} af {total} rækker; "
+                        f"{r.rejected} er sat til side (a table keeps less than half its rows)"
+                    ),
+                }
+            )
+    return out
 
 
 def validation_json(path: Path) -> tuple[dict[str, Any], int]:
@@ -783,9 +862,15 @@ def validation_json(path: Path) -> tuple[dict[str, Any], int]:
         return {
             "ok": False,
             "errors": [err.as_json() for err in e.errors],
+            "warnings": table_warnings(e.tables),
             "tables": _report_json(e.tables),
         }, 2
-    return {"ok": True, "errors": [], "tables": _report_json(ex.report)}, 0
+    return {
+        "ok": True,
+        "errors": [],
+        "warnings": table_warnings(ex.report),
+        "tables": _report_json(ex.report),
+    }, 0
 
 
 def list_extracts(root: Path) -> list[tuple[date, Path]]:
@@ -795,13 +880,17 @@ def list_extracts(root: Path) -> list[tuple[date, Path]]:
         return []
     found: list[tuple[date, Path]] = []
     for child in root.iterdir():
-        if not child.is_dir() or not _ISO_DATE.match(child.name):
+        if not _ISO_DATE.match(child.name) or not child.is_dir():
             continue
         try:
             day = date.fromisoformat(child.name)
         except ValueError:
             continue
-        if (child / MANIFEST_FILE).is_file():
+        try:
+            has_manifest = (child / MANIFEST_FILE).is_file()
+        except OSError:  # unreadable: listed, so that loading it is refused with its reason
+            has_manifest = True
+        if has_manifest:
             found.append((day, child))
     found.sort(key=lambda dp: dp[0], reverse=True)
     return found
@@ -816,6 +905,8 @@ __all__ = [
     "load_extract",
     "parse_manifest",
     "rule_text",
+    "table_warnings",
+    "unreadable",
     "validate_frames",
     "validation_json",
 ]

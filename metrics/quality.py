@@ -3,9 +3,11 @@ themselves only for leaders (they are raw case and person rows whose unit may be
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
-from metrics.access import AccessDenied, Viewer, aggregate_root
+from metrics.access import AccessDenied, Viewer, aggregate_units
 from metrics.contract import TABLE_LABELS
 from metrics.extract import Extract
 from metrics.loader import MESSAGE_COLUMN, RULES_COLUMN, rule_text
@@ -86,12 +88,80 @@ def rejected_rows(ex: Extract, viewer: Viewer, table: str) -> pl.DataFrame:
     if df is None or df.height == 0:
         return pl.DataFrame()
     tree = org_tree(ex)
-    root = aggregate_root(ex, viewer)
-    if root != tree.root and table != "intervention_kinds":
-        units = pl.Series(sorted(tree.subtree(root)), dtype=pl.String).implode()
+    allowed = aggregate_units(ex, viewer)
+    if tree.root not in allowed and table != "intervention_kinds":
+        units = pl.Series(sorted(allowed), dtype=pl.String).implode()
         df = df.filter(_row_unit(ex, table).is_in(units).fill_null(False))
     return (
         df.with_columns(pl.col(RULES_COLUMN).list.join(", ").alias("regler"))
         .drop(RULES_COLUMN)
         .rename({MESSAGE_COLUMN: "begrundelse"})
     )
+
+
+# --- one page of set-aside rows (the page shows at most PAGE_SIZE rows; the rest is a download) ---
+
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class RowPage:
+    rows: pl.DataFrame  # the rows of this page
+    matching: int  # rows matching the search, over all pages
+    page: int  # 1-based, clamped to 1 … pages
+    pages: int  # at least 1
+    size: int = PAGE_SIZE
+
+    @property
+    def first(self) -> int:
+        """1-based number of the first row shown (0 when nothing matches)."""
+        return 0 if self.matching == 0 else (self.page - 1) * self.size + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + self.rows.height - 1 if self.rows.height else 0
+
+
+def matching_rows(
+    rows: pl.DataFrame, search: str = "", sort_by: str | None = None, descending: bool = False
+) -> pl.DataFrame:
+    """The rows holding `search` in any column (case-insensitive, literal), sorted by `sort_by`."""
+    needle = search.strip().lower()
+    if needle and rows.width:
+        rows = rows.filter(
+            pl.any_horizontal(
+                pl.col(c)
+                .cast(pl.String)
+                .str.to_lowercase()
+                .str.contains(needle, literal=True)
+                .fill_null(False)
+                for c in rows.columns
+                if rows.schema[c] != pl.List(pl.String)
+            )
+        )
+    if sort_by is not None and sort_by in rows.columns:
+        rows = rows.sort(sort_by, descending=descending, nulls_last=True, maintain_order=True)
+    return rows
+
+
+def page_of_rows(
+    rows: pl.DataFrame,
+    *,
+    search: str = "",
+    sort_by: str | None = None,
+    descending: bool = False,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+) -> RowPage:
+    """One page of `matching_rows`: sorting, searching and paging happen here, on the server."""
+    found = matching_rows(rows, search, sort_by, descending)
+    pages = max(1, -(-found.height // size))
+    page = min(max(1, page), pages)
+    return RowPage(found.slice((page - 1) * size, size), found.height, page, pages, size)
+
+
+def case_ids(rows: pl.DataFrame) -> list[str]:
+    """The distinct case ids of rows, in order (for an audit row); [] for a table without cases."""
+    if "case_id" not in rows.columns:
+        return []
+    return rows["case_id"].drop_nulls().unique(maintain_order=True).to_list()

@@ -26,12 +26,21 @@ Stable rule names are `"<column>|<rule>"` (or `primary_key`):
 
 Added by the loader: `<col>|foreign_key`, `birth_year|max`, `posted_on|max`,
 `parent_id|multiple_roots`, `parent_id|cycle`, `parent_id|foreign_key`,
-`parent_id|parent_rejected`.
+`parent_id|parent_rejected`, and the plausible values of data-contract.md 1.1
+(`plausibility_rules`, applied to every column by its kind, so a new table gets them
+from its contract columns alone):
+
+    <col>|date_range    a date of a fact outside 1900-01-01 … 31 Dec of the year after
+                        as_of; a planned date (PLANNED_DATES) outside 1900-01-01 … 2100-12-31
+    received_at|max     received at or after the end of the as_of day
+    <col>|max_abs       money (MONEY_COLUMNS) with |x| ≥ 10^10
+    <col>|max_length    text over 1,000 characters, an identifier (`*_id`) over 100
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
 
 import dataframely as dy
 import polars as pl
@@ -44,10 +53,22 @@ from metrics.contract import (
     DEADLINE_KINDS,
     DEMAND_TYPES,
     ROLES,
+    TABLES,
     UNIT_LEVELS,
 )
 
 BIRTH_YEAR_MIN = 1990
+
+# Plausible values (data-contract.md 1.1)
+EARLIEST_FACT = date(1900, 1, 1)
+LATEST_PLAN = date(2100, 12, 31)
+PLANNED_DATES: frozenset[tuple[str, str]] = frozenset(
+    {("interventions", "end_on"), ("deadlines", "due_on"), ("employees", "employed_to")}
+)
+MONEY_COLUMNS = frozenset({"amount", "monthly_cost"})
+MONEY_LIMIT = 1e10
+TEXT_MAX, ID_MAX = 1000, 100
+FTE_MIN = 0.01
 
 Check = Callable[[pl.Expr], pl.Expr]
 
@@ -100,7 +121,7 @@ class EmployeesSchema(dy.Schema):
     email = dy.String(nullable=True)
     unit_id = dy.String()
     role = dy.String(check=_one_of(ROLES))
-    fte = _float(min_exclusive=0.0, max=1.0)
+    fte = _float(min=FTE_MIN, max=1.0)
     employed_from = dy.Date()
     employed_to = dy.Date(nullable=True)
 
@@ -278,6 +299,50 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
 # dataframely reserves the rule name `primary_key` for its own key rule, so ours is
 # registered under this name and reported as `primary_key`.
 PRIMARY_KEY_RULE = "duplicate_key"
+
+
+# --- plausible values: one builder per column kind ------------------------------------------
+
+
+def date_range_rule(column: str, dtype: pl.DataType, lo: date, hi: date) -> pl.Expr:
+    """lo ≤ value ≤ hi (whole days; a timestamp counts by its day). Null is not judged."""
+    c = pl.col(column)
+    if isinstance(dtype, pl.Datetime):
+        return (c >= datetime.combine(lo, datetime.min.time())) & (
+            c < datetime.combine(hi + timedelta(days=1), datetime.min.time())
+        )
+    return (c >= pl.lit(lo, dtype=pl.Date)) & (c <= pl.lit(hi, dtype=pl.Date))
+
+
+def max_abs_rule(column: str, limit: float = MONEY_LIMIT) -> pl.Expr:
+    """|value| < limit; NaN and ±inf are left to their own rules (counted once)."""
+    c = pl.col(column)
+    return (c.abs() < limit) | ~c.is_finite()
+
+
+def max_length_rule(column: str) -> pl.Expr:
+    """Characters, not bytes: an identifier at most ID_MAX, other text at most TEXT_MAX."""
+    return pl.col(column).str.len_chars() <= (ID_MAX if column.endswith("_id") else TEXT_MAX)
+
+
+def plausibility_rules(table: str, as_of: date | None) -> dict[str, pl.Expr]:
+    """The plausible-value rules for every contract column of `table`, by its kind. Date rules
+    need the manifest's as_of (None: skipped; the extract is refused anyway)."""
+    rules: dict[str, pl.Expr] = {}
+    for col in TABLES[table]:
+        name, dtype = col.name, col.dtype
+        if dtype == pl.String():
+            rules[f"{name}|max_length"] = max_length_rule(name)
+        elif name in MONEY_COLUMNS:
+            rules[f"{name}|max_abs"] = max_abs_rule(name)
+        elif isinstance(dtype, pl.Date | pl.Datetime) and as_of is not None:
+            hi = LATEST_PLAN if (table, name) in PLANNED_DATES else date(as_of.year + 1, 12, 31)
+            rules[f"{name}|date_range"] = date_range_rule(name, dtype, EARLIEST_FACT, hi)
+            if name == "received_at":
+                rules["received_at|max"] = pl.col(name) < datetime.combine(
+                    as_of + timedelta(days=1), datetime.min.time()
+                )
+    return rules
 
 
 def stable_rule_name(dy_name: str) -> str:

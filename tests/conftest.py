@@ -15,6 +15,16 @@ from metrics.extract import Extract, Manifest
 FIXTURE_END = date(2026, 11, 20)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def full_error_details() -> None:
+    """The shipped config shows users an error's type only, and AppTest then redacts the
+    message and stack of `at.exception` too: tests see the full error, as in development."""
+    from streamlit import config
+
+    config.get_option("client.showErrorDetails")  # load .streamlit/config.toml first
+    config.set_option("client.showErrorDetails", "full")
+
+
 def manifest(as_of: date = date(2024, 6, 14), synthetic: bool = False) -> Manifest:
     return Manifest(
         contract_version=1,

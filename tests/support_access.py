@@ -108,3 +108,32 @@ def write_extract(root: Path, *, synthetic: bool, as_of: date = AS_OF, **frames:
         df = data.get(table, empty_frame(table))
         df.cast(dict(polars_schema(table))).write_parquet(folder / file_name(table))
     return folder
+
+
+# An older extract for "access follows the person today" (tests/test_access_today.py): as
+# above plus TX "Team Gammel" under TA (gone today) with case C6 (R2); R1 was then teamleder.
+OLDER = date(2024, 1, 15)
+
+
+def older_frames() -> dict[str, pl.DataFrame]:
+    t = tables()
+    org = pl.concat(
+        [
+            t["org_units"],
+            pl.DataFrame(
+                {"unit_id": ["TX"], "parent_id": ["TA"], "name": ["Team Gammel"], "level": ["team"]},
+                schema=t["org_units"].schema,
+            ),
+        ]
+    )
+    employees = t["employees"].with_columns(
+        pl.when(pl.col("employee_id") == "R1").then(pl.lit("teamleder")).otherwise("role").alias("role")
+    )
+    c6 = (
+        t["cases"]
+        .filter(pl.col("case_id") == "C2")
+        .with_columns(
+            pl.lit("C6").alias("case_id"), pl.lit("BC6").alias("child_id"), pl.lit("TX").alias("unit_id")
+        )
+    )
+    return {"org_units": org, "employees": employees, "cases": pl.concat([t["cases"], c6])}

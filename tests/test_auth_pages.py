@@ -22,11 +22,12 @@ from metrics.casework import cases_visible, caseworkers_visible
 from metrics.extract import Extract
 from metrics.loader import load_extract
 from metrics.org import org_tree
-from metrics.storage import StorageError
 from tests.support_access import EMAIL, UNKNOWN_EMAIL, write_extract
 from tests.support_app import grids
 from ui.auth import audit_download, audited_download_data
 from ui.context import PageContext
+from ui.export import DownloadRefused, or_refusal, refusal_csv
+from ui.fmt import md_escape
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 AUTH = {
@@ -193,7 +194,9 @@ def test_unknown_login_is_refused_named_and_logged(
 ) -> None:
     at = make_app(real_root, monkeypatch, user=logged_in(UNKNOWN_EMAIL))
     assert not at.exception
-    assert len(at.error) == 1 and "Ingen adgang" in at.error[0].value and UNKNOWN_EMAIL in at.error[0].value
+    # the email is shown escaped (ui.fmt.md_escape): literal text, never an autolink
+    assert len(at.error) == 1 and "Ingen adgang" in at.error[0].value
+    assert md_escape(UNKNOWN_EMAIL) in at.error[0].value
     assert element_types(at.main) == ["error"]
     assert [b.label for b in at.sidebar.button] == ["Log ud"]
     assert not figures(at)
@@ -466,8 +469,11 @@ def test_downloads_are_logged_when_they_happen(
         ("download", "R1", "raadgiver", ["C1", "C5"]),
         ("download", "R1", "sag", ["C1"]),
     ]
-    # no log, no file: with the log unwritable (a directory), the download fails unbuilt
+    # no log, no file: with the log unwritable (a directory), the download is refused unbuilt
     monkeypatch.setenv("STYRING_DB_URL", f"sqlite:///{tmp_path}")
-    with pytest.raises(StorageError):
+    with pytest.raises(DownloadRefused):
         data()
+    assert built == ["x"]
+    # and what the user receives says so (ui.tables wraps every download in or_refusal)
+    assert or_refusal(data, refusal_csv)().decode("utf-8-sig").startswith("Download afvist")  # type: ignore[union-attr]
     assert built == ["x"]

@@ -358,13 +358,15 @@ def test_viewer_sees_only_own_units(pair: tuple[Extract, Extract]) -> None:
         compare(*pair, "K", leader_b)
 
 
-def test_viewer_is_looked_up_again_in_the_earlier_extract(pair: tuple[Extract, Extract]) -> None:
-    # E1 was hired 2024-06-17, after the earlier extract: it does not know them.
+def test_viewer_scope_today_carries_to_the_earlier_extract(pair: tuple[Extract, Extract]) -> None:
+    # E1 was hired 2024-06-17, after the earlier extract, as raadgiver in A: access follows who
+    # they are today, so team A is theirs in both extracts (matched by unit id), K is not.
     now, _ = pair
     e1 = viewer_for_employee(now, "E1")
     assert e1 is not None
+    assert compare(*pair, "A", e1).unit_id == "A"
     with pytest.raises(AccessDenied):
-        compare(*pair, "A", e1)
+        compare(*pair, "K", e1)
 
 
 def test_demo_persona_never_reaches_a_real_extract(pair: tuple[Extract, Extract]) -> None:

@@ -35,7 +35,7 @@ def test_unknown_extract_in_link_is_named(app_env: Path) -> None:
     at.run()
     assert not at.exception
     assert [e.value for e in at.error] == [
-        "Udtrækket '1999-01-01' i linket findes ikke. Vælg et udtræk i menuen."
+        "Udtrækket '1999\\-01\\-01' i linket findes ikke. Vælg et udtræk i menuen."  # escaped Markdown
     ]
     assert _extract_picker(at) == "2026-11-20"  # the newest is shown instead
 
@@ -47,7 +47,8 @@ def test_date_in_link_must_be_iso(app_env: Path, value: str) -> None:
     at.query_params["dato"] = value
     at.run()
     assert not at.exception
-    assert [e.value for e in at.error] == [f"Datoen {value!r} i linket er ikke en gyldig dato (ÅÅÅÅ-MM-DD)."]
+    shown = value.replace("-", "\\-")  # the URL value echoed as escaped Markdown
+    assert [e.value for e in at.error] == [f"Datoen '{shown}' i linket er ikke en gyldig dato (ÅÅÅÅ-MM-DD)."]
 
 
 @pytest.mark.parametrize(("value", "chosen"), [("category", "category"), ("Kategori", "category")])

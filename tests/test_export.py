@@ -71,7 +71,18 @@ def test_xlsx_text_from_data_is_never_a_formula() -> None:
     ws = _sheet()
     cell = ws["A7"]
     assert cell.data_type == "s"
-    assert cell.value == '=HYPERLINK("x")'
+    # prefixed like the CSV's: a user who edits the cell in Excel does not turn it into a formula
+    assert cell.value == '\'=HYPERLINK("x")'
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+def test_xlsx_formula_starts_are_prefixed_in_cells_and_filters(start: str) -> None:
+    frame = pl.DataFrame({"name": [f"{start}1+1", "ok"]})
+    raw = to_xlsx(frame, {"name": ColumnSpec("Navn")}, "T", {"Enhed": f"{start}SUM(A1)"})
+    ws = openpyxl.load_workbook(io.BytesIO(raw)).active
+    # A1 title, A2/B2 the filter, row 3 empty, row 4 header, rows 5-6 data
+    assert ws["B2"].value == f"'{start}SUM(A1)"
+    assert (ws["A5"].value, ws["A6"].value) == (f"'{start}1+1", "ok")
 
 
 def test_csv_for_danish_excel() -> None:

@@ -25,7 +25,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 @pytest.fixture
 def env(app_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("STYRING_AUDIT_DB", str(tmp_path / "audit.sqlite"))
+    monkeypatch.setenv("STYRING_DB_URL", f"sqlite:///{tmp_path / 'audit.sqlite'}")
     yield app_env
 
 
@@ -94,7 +94,7 @@ def test_without_contacts_the_page_explains_the_table(
     shutil.copytree(small_root / FIXTURE_END.isoformat(), root / FIXTURE_END.isoformat())
     (root / FIXTURE_END.isoformat() / "contacts.parquet").unlink(missing_ok=True)
     monkeypatch.setenv("STYRING_EXTRACTS", str(root))
-    monkeypatch.setenv("STYRING_AUDIT_DB", str(tmp_path / "audit.sqlite"))
+    monkeypatch.setenv("STYRING_DB_URL", f"sqlite:///{tmp_path / 'audit.sqlite'}")
     at = open_page()
     assert any("contacts.parquet" in i.value for i in at.info)
     assert any("`demand_type`" in m.value and "`reason`" in m.value for m in at.markdown)

@@ -33,7 +33,7 @@ NO_ACCESS = "Sagen findes ikke eller du har ikke adgang."
 
 @pytest.fixture
 def env(app_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("STYRING_AUDIT_DB", str(tmp_path / "audit.sqlite"))
+    monkeypatch.setenv("STYRING_DB_URL", f"sqlite:///{tmp_path / 'audit.sqlite'}")
     yield app_env
 
 

@@ -28,7 +28,7 @@ NBSP = "\u00a0"
 
 @pytest.fixture
 def env(app_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("STYRING_AUDIT_DB", str(tmp_path / "audit.sqlite"))
+    monkeypatch.setenv("STYRING_DB_URL", f"sqlite:///{tmp_path / 'audit.sqlite'}")
     yield app_env
 
 
@@ -146,7 +146,7 @@ def test_oekonomi_url_round_trip(env: Path, small_extract: Extract) -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"enhed": "ingen.saadan.enhed"}, "ingen.saadan.enhed"),
+        ({"enhed": "ingen.saadan.enhed"}, "ingen\\.saadan\\.enhed"),  # echoed as escaped Markdown
         ({"dato": "2026-13-45"}, "ikke en gyldig dato"),
         ({"dato": "2031-01-01"}, "uden for udtrækket"),
     ],

@@ -580,7 +580,7 @@ ACCEPTED_EDGE_CASES = [
     ("cases", {"caseworker_id": None}),
     ("payments", {"posted_on": AS_OF}),
     ("payments", {"amount": -30000.0}),  # refunds are negative
-    ("payments", {"period": date(2030, 12, 1)}),
+    ("payments", {"period": date(2025, 12, 1)}),  # the last month of the year after as_of (1.1)
     ("notifications", {"case_id": None, "source": "nabo"}),  # source is free text
     ("notifications", {"assessed_at": datetime(2024, 3, 1, 10, 0)}),
     ("deadlines", {"due_on": date(2023, 1, 10), "done_on": date(2023, 1, 10)}),

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import polars as pl
 import streamlit as st
@@ -31,17 +31,40 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from metrics.access import ROLE_LABELS, AccessDenied, Viewer, viewer_for_email, viewer_for_employee
 from metrics.audit import Action, AuditEvent, append
 from metrics.extract import Extract
-from metrics.kpis import employed_on
 from metrics.org import org_tree
+from metrics.staff import employed_on
 from metrics.storage import StorageError
-from ui.fmt import fmt_date, md_escape
+from ui.export import DownloadRefused
+from ui.fmt import URL_ECHO_MAX, fmt_date, md_escape
 
-if TYPE_CHECKING:
-    from ui.context import PageContext
+
+class PageContext(Protocol):
+    """What the audit helpers need of ui.context.PageContext (which imports this module)."""
+
+    @property
+    def ex(self) -> Extract: ...
+
+    @property
+    def viewer(self) -> Viewer: ...
+
 
 P_VIEW_AS = "vis_som"
 DEMO_ENV = "STYRING_DEMO"
-_OFF = {"0", "false", "no", "off", "nej"}
+DEMO_VALUES = {"1": True, "0": False}  # README and docs/auth.md; unset means "1"
+
+
+class SettingError(RuntimeError):
+    """A setting holds a value the documentation does not allow: the app refuses to start."""
+
+
+def demo_setting() -> bool:
+    """STYRING_DEMO: exactly "1" (default, demo on synthetic extracts) or "0" (off)."""
+    raw = os.environ.get(DEMO_ENV)
+    if raw is None:
+        return True
+    if raw not in DEMO_VALUES:
+        raise SettingError(f"{DEMO_ENV} skal være 1 eller 0, ikke {raw[:40]!r}.")
+    return DEMO_VALUES[raw]
 
 
 # --- settings -------------------------------------------------------------------------
@@ -69,7 +92,7 @@ def auth_configured() -> bool:
 
 def demo_enabled(ex: Extract) -> bool:
     """Demo ("vis som") only for synthetic extracts; the setting can switch it off, never on."""
-    return ex.manifest.synthetic is True and os.environ.get(DEMO_ENV, "1").strip().lower() not in _OFF
+    return ex.manifest.synthetic is True and demo_setting()
 
 
 # --- who is looking -------------------------------------------------------------------
@@ -115,11 +138,23 @@ def _login_viewer(ex: Extract) -> Viewer | None:
         return None
     raw = st.user.get("email")
     email = str(raw).strip() if raw else ""
+    if _unverified(st.user.get("email_verified")):
+        st.error(
+            "Ingen adgang: identitetsudbyderen har ikke bekræftet e-mailadressen "
+            f"{md_escape(email) if email else ''}. Kontakt IT-support."
+        )
+        audit_denied(
+            ex,
+            None,
+            current_page(),
+            f"login {email or '(uden e-mail)'} (e-mail ikke bekræftet)",
+            email=email or None,
+        )
+        _logout_button()
+        return None
     viewer = viewer_for_email(ex, email) if email else None
     if viewer is None:
-        who = (
-            f"`{email.replace('`', '')}`" if email else "din konto (identitetsudbyderen sendte ingen e-mail)"
-        )
+        who = md_escape(email) if email else "din konto (identitetsudbyderen sendte ingen e-mail)"
         st.error(
             f"Ingen adgang: {who} er ikke ansat i {md_escape(ex.manifest.municipality)} "
             f"ifølge udtrækket {fmt_date(ex.as_of)}. Kontakt din leder, hvis det er forkert."
@@ -130,6 +165,15 @@ def _login_viewer(ex: Extract) -> Viewer | None:
     st.sidebar.caption(f"Logget ind som {md_escape(viewer.name)} · {_role_unit(ex, viewer)}")
     _logout_button()
     return viewer
+
+
+def _unverified(claim: object) -> bool:
+    """email_verified sent and not true (some providers send the string "false")."""
+    if claim is None:
+        return False
+    if isinstance(claim, str):
+        return claim.strip().lower() != "true"
+    return claim is not True
 
 
 def _role_unit(ex: Extract, viewer: Viewer) -> str:
@@ -250,12 +294,16 @@ def audited_download_data(
 ) -> Callable[[], bytes | str]:
     """For `st.download_button(data=...)` with deferred generation (a callable, which
     Streamlit calls when the user actually downloads, outside the script run): log the
-    download, then build the file. If the log cannot be written, the download fails."""
+    download, then build the file. If the log cannot be written, DownloadRefused is raised
+    (ui.export.or_refusal turns it into a file that says so) and no case data leaves."""
     ex, viewer, ids = ctx.ex, ctx.viewer, [str(c) for c in case_ids]
 
     def data() -> bytes | str:
         if ids or target:
-            append(AuditEvent.by(viewer, page, "download", ids, target=target, extract_as_of=ex.as_of))
+            try:
+                append(AuditEvent.by(viewer, page, "download", ids, target=target, extract_as_of=ex.as_of))
+            except Exception as e:  # whatever the storage raises: no audit row, no file
+                raise DownloadRefused(f"audit log not written: {type(e).__name__}") from e
         return make()
 
     return data
@@ -281,11 +329,14 @@ def audit_denied(
 ) -> None:
     """Log a refused attempt. `target` says what was asked for ("sag C-17", "enhed T3", or
     the AccessDenied raised by metrics: a refused case is then also logged by its case id)."""
-    ids = [str(c) for c in case_ids]
+    ids = [str(c)[:URL_ECHO_MAX] for c in case_ids]
     if isinstance(target, AccessDenied):
         if target.what == "sagen":
-            ids.append(target.target)
+            ids.append(target.target[:URL_ECHO_MAX])
         target = f"{target.what} {target.target}"
+    target = target[
+        : 2 * URL_ECHO_MAX
+    ]  # a refusal names what was asked for, but a link can be 60,000 characters
     _append(AuditEvent.by(viewer, page, "denied", ids, target=target, extract_as_of=ex.as_of, email=email))
 
 

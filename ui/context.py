@@ -16,10 +16,11 @@ import streamlit as st
 
 from metrics.access import Viewer, aggregate_units
 from metrics.extract import Extract
-from metrics.loader import ExtractRefused, list_extracts, load_extract
+from metrics.loader import ExtractRefused, list_extracts, load_extract, table_warnings, unreadable
 from metrics.org import OrgTree, org_tree
 from metrics.scope import Scope
-from ui.fmt import fmt_date, fmt_num
+from ui.auth import current_page, current_viewer, log_denied_unit, login_gate, show_denied
+from ui.fmt import fmt_date, fmt_num, md_escape, url_echo
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_ROOT = REPO / "data" / "extracts"
@@ -39,7 +40,11 @@ def _load(path: str, mtime: float) -> Extract:
 
 
 def load_cached(path: Path) -> Extract:
-    return _load(str(path), (path / "manifest.json").stat().st_mtime)
+    try:
+        mtime = (path / "manifest.json").stat().st_mtime
+    except OSError as e:
+        raise ExtractRefused([unreadable(path, e)]) from None
+    return _load(str(path), mtime)
 
 
 def _ensure_demo(root: Path) -> None:
@@ -84,20 +89,44 @@ def _unit_labels(tree: OrgTree, units: list[str]) -> dict[str, str]:
     return {u: (f"{tree.label(u)} ({u})" if tree.label(u) in dupes else tree.label(u)) for u in units}
 
 
-def _pick_extract(root: Path) -> Extract | None:
-    found = list_extracts(root)
-    if not found:
-        st.error(
-            f"Der er ingen udtræk i {root}. Et udtræk er en mappe med navnet YYYY-MM-DD og manifest.json."
-        )
+def refusal_text(as_of: date, e: ExtractRefused) -> str:
+    """Why an extract is refused, every error naming its file and column, as escaped Markdown."""
+    lines = "\n".join(
+        f"- {md_escape(err.file)}, kolonne {md_escape(err.column or '–')}: {md_escape(err.message)}"
+        for err in e.errors
+    )
+    return f"Udtrækket {fmt_date(as_of)} kan ikke bruges:\n\n{lines}"
+
+
+def _try_load(day: date, path: Path, reported: set[date]) -> Extract | None:
+    """The extract, or None after saying (once per script run) why it is refused."""
+    try:
+        return load_cached(path)
+    except ExtractRefused as e:
+        if day not in reported:
+            reported.add(day)
+            st.error(refusal_text(day, e))
         return None
+
+
+def _newest(found: list[tuple[date, Path]], reported: set[date]) -> Extract | None:
+    """The newest extract that loads: today's truth, against which the viewer is resolved."""
+    for day, path in found:
+        ex = _try_load(day, path, reported)
+        if ex is not None:
+            return ex
+    return None
+
+
+def _pick_extract(found: list[tuple[date, Path]], newest: Extract, reported: set[date]) -> Extract:
+    """The extract chosen in the sidebar (or by the link); the newest if it is refused."""
     options = [d.isoformat() for d, _ in found]
     raw = st.query_params.get(P_EXTRACT)
     labels = {iso: fmt_date(date.fromisoformat(iso)) for iso in options}
     if raw in labels and P_EXTRACT not in st.session_state:  # a link may name it by ISO date
         st.session_state[P_EXTRACT] = raw
     elif raw is not None and raw not in labels and raw not in labels.values():
-        st.error(f"Udtrækket {raw!r} i linket findes ikke. Vælg et udtræk i menuen.")
+        st.error(f"Udtrækket {url_echo(raw)} i linket findes ikke. Vælg et udtræk i menuen.")
     chosen = st.sidebar.selectbox(
         "Udtræk",
         options,
@@ -106,19 +135,14 @@ def _pick_extract(root: Path) -> Extract | None:
         format_func=labels.__getitem__,
         help="Udtrækkene er dannet hver 14. dag. Det nyeste vises som standard.",
     )
-    by_iso = {d.isoformat(): p for d, p in found}
-    # A refused extract: say why, and keep the newest one that loads usable.
-    for iso in dict.fromkeys([chosen, *options]):
-        try:
-            ex = load_cached(by_iso[iso])
-        except ExtractRefused as e:
-            lines = "\n".join(f"- {err.file}, kolonne {err.column or '–'}: {err.message}" for err in e.errors)
-            st.error(f"Udtrækket {fmt_date(date.fromisoformat(iso))} kan ikke bruges:\n\n{lines}")
-            continue
-        if iso != chosen:
-            st.warning(f"Viser i stedet udtrækket {fmt_date(ex.as_of)}.")
-        return ex
-    return None
+    by_iso = {d.isoformat(): (d, p) for d, p in found}
+    if chosen is None or chosen == newest.as_of.isoformat():
+        return newest
+    ex = _try_load(*by_iso[chosen], reported)
+    if ex is None:
+        st.warning(f"Viser i stedet udtrækket {fmt_date(newest.as_of)}.")
+        return newest
+    return ex
 
 
 def _pick_as_of(ex: Extract) -> date | None:
@@ -130,7 +154,7 @@ def _pick_as_of(ex: Extract) -> date | None:
                 raise ValueError(raw)
             parsed = date.fromisoformat(raw.replace("/", "-"))
         except ValueError:
-            st.error(f"Datoen {raw!r} i linket er ikke en gyldig dato (ÅÅÅÅ-MM-DD).")
+            st.error(f"Datoen {url_echo(raw)} i linket er ikke en gyldig dato (ÅÅÅÅ-MM-DD).")
             return None
         if not EARLIEST <= parsed <= ex.as_of:
             st.error(
@@ -160,10 +184,10 @@ def _pick_unit(ex: Extract, viewer: Viewer, tree: OrgTree) -> str | None:
     raw = st.query_params.get(P_UNIT)
     # the URL holds the formatted option, indentation (em spaces) included
     if raw is not None and raw.lstrip("\u2003") not in labels.values() and raw not in labels:
-        from ui.auth import log_denied_unit
-
         log_denied_unit(ex, viewer, raw)
-        st.error(f"Enheden {raw!r} i linket findes ikke i organisationen, eller du har ikke adgang til den.")
+        st.error(
+            f"Enheden {url_echo(raw)} i linket findes ikke i organisationen, eller du har ikke adgang til den."
+        )
         return None
     if raw in labels and P_UNIT not in st.session_state:  # a link may name the unit_id
         st.session_state[P_UNIT] = raw
@@ -178,18 +202,31 @@ def _pick_unit(ex: Extract, viewer: Viewer, tree: OrgTree) -> str | None:
 
 
 def page_context() -> PageContext | None:
-    """Sidebar filters and the viewer. None (after a clear message) if the page can't be shown."""
-    from ui.auth import current_viewer, login_gate
+    """Sidebar filters and the viewer. None (after a clear message) if the page can't be shown.
 
+    The viewer is resolved against the newest extract that loads, before anything else of the
+    extracts (not even the picker) is shown; an older extract is then shown only within the
+    scope they have today (metrics.access)."""
     if not login_gate():  # nothing of the extract, not even its dates, before login
         return None
     root = extracts_root()
     _ensure_demo(root)
-    ex = _pick_extract(root)
-    if ex is None:
+    found = list_extracts(root)
+    if not found:
+        st.error(
+            f"Der er ingen udtræk i {md_escape(str(root))}. "
+            "Et udtræk er en mappe med navnet YYYY-MM-DD og manifest.json."
+        )
         return None
-    viewer = current_viewer(ex)
+    reported: set[date] = set()
+    newest = _newest(found, reported)
+    if newest is None:
+        return None
+    viewer = current_viewer(newest)
     if viewer is None:
+        return None
+    ex = _pick_extract(found, newest, reported)
+    if ex is not newest and not _may_open(ex, viewer):
         return None
     as_of = _pick_as_of(ex)
     tree = org_tree(ex)
@@ -200,12 +237,27 @@ def page_context() -> PageContext | None:
     return PageContext(ex=ex, as_of=as_of, unit_id=unit, viewer=viewer, tree=tree)
 
 
+def _may_open(ex: Extract, viewer: Viewer) -> bool:
+    """An older extract: a demo persona only on a synthetic one, anyone only within today's scope."""
+    if (viewer.demo and not ex.manifest.synthetic) or not aggregate_units(ex, viewer):
+        show_denied(ex, viewer, current_page(), f"udtrækket {ex.as_of.isoformat()}")
+        return False
+    return True
+
+
 def data_note(ex: Extract) -> None:
-    """Every figure states that it excludes rows validation set aside."""
+    """Every figure states that it excludes rows validation set aside; a table that kept less
+    than half its rows is said loudly, at the top of every page."""
+    for w in table_warnings(ex.report):
+        st.error(
+            f"Udtrækket er mangelfuldt: {md_escape(w['message'])}. Tallene bygger på de resterende rækker. "
+            "Se siden Datakvalitet.",
+            icon="🚨",
+        )
     n = ex.rejected_total
     if n:
         st.sidebar.warning(
             f"Tallene udelader {fmt_num(n)} rækker, som valideringen har sat til side. Se siden Datakvalitet.",
             icon="⚠️",
         )
-    st.sidebar.caption(f"{ex.manifest.municipality} · udtræk {fmt_date(ex.as_of)}")
+    st.sidebar.caption(f"{md_escape(ex.manifest.municipality)} · udtræk {fmt_date(ex.as_of)}")

@@ -21,7 +21,7 @@ import polars as pl
 import streamlit as st
 from st_aggrid import AgGrid
 
-from ui.export import ColumnSpec, decimals_of, to_csv, to_xlsx, typed
+from ui.export import ColumnSpec, decimals_of, or_refusal, refusal_csv, refusal_xlsx, to_csv, to_xlsx, typed
 from ui.fmt import md_escape
 
 __all__ = ["ColumnSpec", "Figure", "grid_frame", "grid_options", "show_figures", "show_table"]
@@ -210,7 +210,7 @@ def show_table(
     # Built only when clicked (deferred download), so reruns don't pay for it.
     buttons.download_button(
         "Excel",
-        data=wrap(lambda: to_xlsx(df, columns, title, filters)),
+        data=or_refusal(wrap(lambda: to_xlsx(df, columns, title, filters)), refusal_xlsx),
         file_name=f"{stem}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"xlsx_{key}",
@@ -220,7 +220,7 @@ def show_table(
     )
     buttons.download_button(
         "CSV",
-        data=wrap(lambda: to_csv(df, columns)),
+        data=or_refusal(wrap(lambda: to_csv(df, columns)), refusal_csv),
         file_name=f"{stem}.csv",
         mime="text/csv",
         key=f"csv_{key}",

@@ -38,6 +38,7 @@ from metrics.scorecard import ScorecardError, default_scorecard_path, load_score
 from ui.auth import audit_view, audited_download_data, download_audit, show_denied
 from ui.charts import cumulative_path, deviation_bars
 from ui.context import PageContext, extracts_root, load_cached, page_context
+from ui.export import or_refusal, refusal_zip
 from ui.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_num, fmt_value, md_escape
 from ui.links import link_target
 from ui.tables import ColumnSpec, DownloadWrapper, Figure, show_figures, show_table
@@ -350,7 +351,7 @@ def _pack_button(ctx: PageContext, a: Agenda) -> None:
     zip_name = f"{Path(file_names(a)[0]).stem}.zip"
     st.download_button(
         "Hent mødepakke",
-        data=audited_download_data(ctx, PAGE, a.case_ids(), make, _target(a)),
+        data=or_refusal(audited_download_data(ctx, PAGE, a.case_ids(), make, _target(a)), refusal_zip),
         file_name=zip_name,
         mime="application/zip",
         key="moede_pakke",

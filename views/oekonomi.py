@@ -15,7 +15,7 @@ import streamlit as st
 from metrics import reports
 from ui.auth import audit_view, download_audit
 from ui.context import P_AS_OF, P_EXTRACT, P_UNIT, page_context
-from ui.fmt import danish, fmt_date, fmt_dkk, fmt_pct, md_escape
+from ui.fmt import danish, fmt_date, fmt_dkk, fmt_pct, md_escape, url_echo
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
 
 P_CASE = "sag"  # the case page's URL parameter
@@ -62,7 +62,7 @@ if raw_grouping in reports.ECONOMY_GROUPINGS and P_GROUPING not in st.session_st
     st.session_state[P_GROUPING] = raw_grouping
 elif raw_grouping is not None and raw_grouping not in reports.ECONOMY_GROUPINGS.values():
     st.error(
-        f"Fordelingen {md_escape(raw_grouping)!r} i linket findes ikke; viser fordeling på konto. "
+        f"Fordelingen {url_echo(raw_grouping)} i linket findes ikke; viser fordeling på konto. "
         f"Mulige: {', '.join(reports.ECONOMY_GROUPINGS.values())}."
     )
 by = st.segmented_control(

@@ -14,7 +14,7 @@ from metrics.casework import (
 )
 from ui.auth import audit_denied, audit_view, download_audit
 from ui.context import P_AS_OF, P_EXTRACT, P_UNIT, page_context
-from ui.fmt import fmt_dkk, fmt_num, md_escape
+from ui.fmt import URL_ECHO_MAX, fmt_dkk, fmt_num, md_escape, url_echo
 from ui.tables import ColumnSpec, show_table
 
 P_CASEWORKER = "raadgiver"
@@ -91,7 +91,7 @@ def main() -> None:
     st.title("Rådgiveroverblik")
     if not ctx.viewer.sees_case_rows:
         if (raw := st.query_params.get(P_CASEWORKER)) is not None:  # a link asked for one: a denied attempt
-            audit_denied(ctx.ex, ctx.viewer, PAGE, f"rådgiver {raw}")
+            audit_denied(ctx.ex, ctx.viewer, PAGE, f"rådgiver {str(raw)[:URL_ECHO_MAX]}")
         st.info("Din rolle giver ikke adgang til oplysninger om enkelte sager.")
         return
     staff = caseworkers_visible(ctx.ex, ctx.viewer, ctx.as_of, ctx.unit_id)
@@ -104,7 +104,7 @@ def main() -> None:
         raw = st.query_params.get(P_CASEWORKER)
         audit_denied(ctx.ex, ctx.viewer, PAGE, f"rådgiver {raw}")
         st.error(
-            f"Rådgiveren »{md_escape(str(raw))}« i linket findes ikke, eller du har ikke adgang. "
+            f"Rådgiveren {url_echo(raw)} i linket findes ikke, eller du har ikke adgang. "
             "Vælg en rådgiver i menuen."
         )
         return

@@ -37,7 +37,7 @@ if not can_read_audit(ctx.viewer):
 st.title("Revisionslog")
 st.caption(
     "Hver visning og download af sagsdata og hvert afvist forsøg bliver logget. "
-    f"Viser hændelser for medarbejdere i {ctx.unit_name}. Tidspunkter er dansk tid."
+    f"Viser hændelser for medarbejdere i {md_escape(ctx.unit_name)}. Tidspunkter er dansk tid."
 )
 
 

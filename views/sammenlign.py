@@ -7,14 +7,13 @@ Thin: every figure comes from metrics.compare; this file formats and lays out.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import streamlit as st
 
-from metrics.access import AccessDenied, Role, Viewer
+from metrics.access import AccessDenied, Viewer
 from metrics.compare import (
     CompareError,
     Comparison,
@@ -25,8 +24,8 @@ from metrics.compare import (
 )
 from metrics.extract import Extract
 from metrics.loader import ExtractRefused, list_extracts
-from ui.context import PageContext, extracts_root, load_cached, page_context
-from ui.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_mio, fmt_num, fmt_value, md_escape
+from ui.context import PageContext, extracts_root, load_cached, page_context, refusal_text
+from ui.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_mio, fmt_num, fmt_value, md_escape, url_echo
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
 
 P_BEFORE = "foer"  # the earlier extract's URL parameter
@@ -41,12 +40,13 @@ JUDGEMENT_TEXT = {
 }
 DIRECTION_TEXT = {"higher": "Højere er bedre", "lower": "Lavere er bedre"}
 
-ViewerKey = tuple[str | None, str, Role, str | None, str | None]
-
 
 @st.cache_data(max_entries=32, show_spinner="Sammenligner udtræk …")
-def _cached(now: tuple[str, float], before: tuple[str, float], unit_id: str, viewer: ViewerKey) -> Comparison:
-    return compare(load_cached(Path(now[0])), load_cached(Path(before[0])), unit_id, Viewer(*viewer))
+def _cached(
+    now: tuple[str, float], before: tuple[str, float], unit_id: str, viewer_key: str, _viewer: Viewer
+) -> Comparison:
+    """Cached on plain values: the viewer is keyed by its repr (identity, role and today's scope)."""
+    return compare(load_cached(Path(now[0])), load_cached(Path(before[0])), unit_id, _viewer)
 
 
 def _comparison(now: Extract, before: Extract, unit_id: str, viewer: Viewer) -> Comparison:
@@ -54,7 +54,7 @@ def _comparison(now: Extract, before: Extract, unit_id: str, viewer: Viewer) -> 
         return compare(now, before, unit_id, viewer)
     now_key = (str(now.path), (now.path / "manifest.json").stat().st_mtime)
     before_key = (str(before.path), (before.path / "manifest.json").stat().st_mtime)
-    return _cached(now_key, before_key, unit_id, dataclasses.astuple(viewer))
+    return _cached(now_key, before_key, unit_id, repr(viewer), viewer)
 
 
 def _pick_before(ctx: PageContext) -> Path | None:
@@ -75,7 +75,7 @@ def _pick_before(ctx: PageContext) -> Path | None:
         st.session_state[P_BEFORE] = raw
     elif raw is not None and raw not in labels and raw not in labels.values():
         st.error(
-            f"Udtrækket {raw!r} i linket (foer) findes ikke blandt udtrækkene før "
+            f"Udtrækket {url_echo(raw)} i linket (foer) findes ikke blandt udtrækkene før "
             f"{fmt_date(ctx.ex.as_of)}. Viser i stedet udtrækket lige før; vælg et andet herunder."
         )
     chosen = st.selectbox(
@@ -171,13 +171,12 @@ def main() -> None:
     try:
         before = load_cached(path)
     except ExtractRefused as e:
-        lines = "\n".join(f"- {err.file}, kolonne {err.column or '–'}: {err.message}" for err in e.errors)
-        st.error(f"Det tidligere udtræk {path.name} kan ikke bruges:\n\n{lines}")
+        st.error(refusal_text(date.fromisoformat(path.name), e))
         return
     try:
         c = _comparison(ctx.ex, before, ctx.unit_id, ctx.viewer)
     except CompareError as e:
-        st.error(str(e), icon="🛑")
+        st.error(md_escape(str(e)), icon="🛑")
         return
     except AccessDenied:
         st.error(

@@ -263,7 +263,7 @@ def _summary(details: list[KpiDetail]) -> str:
 def _cascade(figures: Figures, details: list[KpiDetail], ctx: PageContext) -> None:
     st.subheader("Kaskade ned i organisationen")
     if not ctx.tree.children.get(ctx.unit_id):
-        st.caption(f"{ctx.unit_name} har ingen underenheder.")
+        st.caption(f"{md_escape(ctx.unit_name)} har ingen underenheder.")
         return
     card, rows = figures.card, figures.cascade(ctx)
     kids = [r for r in rows if not r.is_total]
@@ -296,7 +296,7 @@ def _cascade(figures: Figures, details: list[KpiDetail], ctx: PageContext) -> No
     st.pills(
         "Gå ned i",
         [r.unit_id for r in kids],
-        format_func=lambda u: ctx.tree.label(u),
+        format_func=lambda u: md_escape(ctx.tree.label(u)),
         key=key,
         on_change=_drill,
         args=(key,),
@@ -328,7 +328,9 @@ def main() -> None:
     )
     parent = ctx.tree.parent.get(ctx.unit_id)
     if parent is not None and can_see_unit(ctx.ex, ctx.viewer, parent):
-        nav.button(f"↑ {ctx.tree.label(parent)}", on_click=_go_to, args=(parent,), help="Gå et niveau op")
+        nav.button(
+            f"↑ {md_escape(ctx.tree.label(parent))}", on_click=_go_to, args=(parent,), help="Gå et niveau op"
+        )
     by_id = {d.spec.id: d for d in details}
     for p in card.perspectives:
         st.subheader(p.name)

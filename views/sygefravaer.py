@@ -10,6 +10,7 @@ import altair as alt
 import streamlit as st
 
 from metrics import registry, reports
+from ui.auth import audit_view, download_audit
 from ui.context import page_context
 from ui.fmt import danish, fmt_date, fmt_num, fmt_pct, md_escape
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
@@ -17,6 +18,7 @@ from ui.tables import ColumnSpec, Figure, show_figures, show_table
 TARGET_COLOUR, LINE = "#c92a2a", "#1c7ed6"
 LONG_DAYS = 14
 
+PAGE = "sygefravaer"
 st.title("Sygefravær")
 ctx = page_context()
 if ctx is None:
@@ -135,6 +137,11 @@ if spells.height == 0:
     st.markdown(f"##### {SPELLS_TITLE}")
     st.success(f"Ingen sammenhængende sygefravær over {LONG_DAYS} dage i år.", icon="✅")
 else:
+    # named staff health data: who opened the list is logged, with the employees shown
+    shown_staff = (
+        f"langt sygefravær: employee_id: {', '.join(dict.fromkeys(spells['employee_id'].to_list()))}"
+    )
+    audit_view(ctx, PAGE, [], shown_staff)
     show_table(
         spells,
         {
@@ -148,6 +155,7 @@ else:
         key="syg_spells",
         title=SPELLS_TITLE,
         filters=filters,
+        audit=download_audit(ctx, PAGE, [], shown_staff),
     )
     st.caption(
         "Sammenhængende perioder med egen sygdom. Igangværende fravær tælles til og med opgørelsesdatoen."
