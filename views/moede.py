@@ -69,6 +69,12 @@ def _cached(
     )
 
 
+def _viewer_key(viewer: Viewer) -> ViewerKey:
+    """The viewer's fields as plain values for the cache key (astuple would also flatten its
+    Today into a tuple, which Viewer(*key) could not read back)."""
+    return tuple(getattr(viewer, f.name) for f in dataclasses.fields(viewer))
+
+
 def _agenda(ctx: PageContext, prev: Extract | None) -> Agenda:
     path = default_scorecard_path()
     if ctx.ex.path is None or (prev is not None and prev.path is None):  # not from files: no cache key
@@ -76,7 +82,7 @@ def _agenda(ctx: PageContext, prev: Extract | None) -> Agenda:
     card_key = (str(path.resolve()), path.stat().st_mtime)
     before = None if prev is None or prev.path is None else _file_key(prev.path)
     return _cached(
-        _file_key(ctx.ex.path), before, ctx.unit_id, dataclasses.astuple(ctx.viewer), ctx.as_of, card_key
+        _file_key(ctx.ex.path), before, ctx.unit_id, _viewer_key(ctx.viewer), ctx.as_of, card_key
     )
 
 
