@@ -41,6 +41,11 @@ REJECTED = [
     ("employees", {"fte": 0.0099}, "fte|min"),
     ("org_units", {"name": "x" * 1001}, "name|max_length"),
     ("cases", {"case_id": "c" * 101}, "case_id|max_length"),
+    # the optional contacts table (contract 1.1) under the same bounds
+    ("contacts", {"received_at": datetime(2024, 6, 15, 0, 0)}, "received_at|max"),
+    ("contacts", {"received_at": datetime(1899, 12, 31, 23, 0)}, "received_at|date_range"),
+    ("contacts", {"reason": "r" * 1001}, "reason|max_length"),
+    ("contacts", {"contact_id": "h" * 101}, "contact_id|max_length"),
 ]
 ACCEPTED = [
     ("cases", {"closed_on": date(2025, 12, 31)}),
@@ -50,6 +55,7 @@ ACCEPTED = [
     ("employees", {"fte": 0.01}),
     ("org_units", {"name": "æ" * 1000}),  # 1,000 characters, 2,000 bytes
     ("cases", {"case_id": "ø" * 100}),
+    ("contacts", {"received_at": datetime(2024, 6, 14, 23, 59), "reason": "å" * 1000}),
 ]
 
 

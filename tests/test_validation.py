@@ -132,6 +132,13 @@ BASE: dict[str, list[dict[str, Any]]] = {
         {"kpi_id": "brugertilfredshed", "unit_id": "A", "period_end": date(2024, 3, 31), "value": 4.2, "respondents": 25},
         {"kpi_id": "brugertilfredshed", "unit_id": "B", "period_end": date(2024, 3, 31), "value": 3.9, "respondents": None},
     ],
+    # optional (contract 1.1): not in base_frames(), given explicitly where a test needs it
+    "contacts": [
+        {
+            "contact_id": "h1", "unit_id": "A", "case_id": "c1", "received_at": datetime(2024, 6, 3, 9, 30),
+            "channel": "telefon", "demand_type": "fejl", "reason": "Har ikke hørt fra rådgiver",
+        },
+    ],
 }  # fmt: skip
 
 # For a new row: a fresh key, so only the rule under test can set it aside.
@@ -147,6 +154,7 @@ FRESH_KEY: dict[str, dict[str, Any]] = {
     "deadlines": {"deadline_id": "NEW"},
     "absences": {},
     "measurements": {},
+    "contacts": {"contact_id": "NEW"},
 }
 
 
