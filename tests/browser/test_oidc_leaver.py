@@ -73,7 +73,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         app = start_process(
             streamlit_command(app_port, f"--secrets.files={secrets}"),
             app_log,
-            {**env, "STYRING_EXTRACTS": str(root), "STYRING_AUDIT_DB": str(audit_db)},
+            {**env, "STYRING_EXTRACTS": str(root), "STYRING_DB_URL": f"sqlite:///{audit_db}"},
         )
         processes.append(app)
         wait_http(f"{app_url}/_stcore/health", app, app_log)
