@@ -29,6 +29,47 @@ EARLIEST = date(2021, 1, 1)
 P_EXTRACT, P_AS_OF, P_UNIT = "udtraek", "dato", "enhed"
 
 
+# The sidebar's view, as last written to the URL. Every run writes the whole view (extract, date,
+# unit id) into the address bar, so a copied link reopens exactly it, also after a page switch
+# (which empties the URL) and after a newer extract has arrived.
+_VIEW = "_url_view"
+
+
+def _link_value(key: str) -> str | None:
+    """The URL's value for `key` if a link or the user put it there (not if this app wrote it)."""
+    raw = st.query_params.get(key)
+    if raw is None or st.session_state.get(_VIEW, {}).get(key) == raw:
+        return None
+    return raw
+
+
+def _restore(key: str, options: list[str]) -> None:
+    """Give the widget the view's value explicitly: on a page switch the new page's widget would
+    otherwise start from its default."""
+    current = st.session_state.get(key)
+    if current not in options:
+        current = st.session_state.get(_VIEW, {}).get(key)
+    if current in options:
+        st.session_state[key] = current
+    elif key in st.session_state:
+        del st.session_state[key]
+
+
+_LINK_ERRORS = "_link_errors"
+
+
+def _link_error(message: str) -> None:
+    """Say what in a link was wrong, also when the run is restarted to rebuild the menu."""
+    st.error(message)
+    st.session_state.setdefault(_LINK_ERRORS, []).append(message)
+
+
+def _remember(key: str, value: str) -> None:
+    st.session_state.setdefault(_VIEW, {})[key] = value
+    if st.query_params.get(key) != value:
+        st.query_params[key] = value
+
+
 def extracts_root() -> Path:
     return Path(os.environ.get("STYRING_EXTRACTS", DEMO_ROOT))
 
@@ -92,17 +133,20 @@ def _pick_extract(root: Path) -> Extract | None:
         )
         return None
     options = [d.isoformat() for d, _ in found]
-    raw = st.query_params.get(P_EXTRACT)
     labels = {iso: fmt_date(date.fromisoformat(iso)) for iso in options}
-    if raw in labels and P_EXTRACT not in st.session_state:  # a link may name it by ISO date
-        st.session_state[P_EXTRACT] = raw
-    elif raw is not None and raw not in labels and raw not in labels.values():
-        st.error(f"Udtrækket {raw!r} i linket findes ikke. Vælg et udtræk i menuen.")
+    by_label = {v: k for k, v in labels.items()}
+    raw = _link_value(P_EXTRACT)
+    if raw is not None:  # a link may name it by ISO date or by its Danish label
+        if raw in labels or raw in by_label:
+            st.session_state[P_EXTRACT] = by_label.get(raw, raw)
+        else:
+            _link_error(f"Udtrækket {raw!r} i linket findes ikke. Vælg et udtræk i menuen.")
+    _restore(P_EXTRACT, options)
     chosen = st.sidebar.selectbox(
         "Udtræk",
         options,
         key=P_EXTRACT,
-        bind="query-params",
+        persist_state="session",
         format_func=labels.__getitem__,
         help="Udtrækkene er dannet hver 14. dag. Det nyeste vises som standard.",
     )
@@ -117,12 +161,13 @@ def _pick_extract(root: Path) -> Extract | None:
             continue
         if iso != chosen:
             st.warning(f"Viser i stedet udtrækket {fmt_date(ex.as_of)}.")
+        _remember(P_EXTRACT, iso)
         return ex
     return None
 
 
 def _pick_as_of(ex: Extract) -> date | None:
-    raw = st.query_params.get(P_AS_OF)
+    raw = _link_value(P_AS_OF)
     if raw is not None:
         try:
             # fromisoformat alone would also take 20260115 and 2026-W03-4, which the widget drops
@@ -138,16 +183,27 @@ def _pick_as_of(ex: Extract) -> date | None:
                 f"({fmt_date(EARLIEST)} – {fmt_date(ex.as_of)})."
             )
             return None
-    return st.sidebar.date_input(
+        st.session_state[P_AS_OF] = parsed
+    current = st.session_state.get(P_AS_OF)
+    if not isinstance(current, date):
+        remembered = st.session_state.get(_VIEW, {}).get(P_AS_OF)
+        current = date.fromisoformat(remembered) if remembered else ex.as_of
+    # explicitly, as _restore does; an older extract ends before the chosen date: its last day
+    st.session_state[P_AS_OF] = current if EARLIEST <= current <= ex.as_of else ex.as_of
+    chosen = st.sidebar.date_input(
         "Opgørelsesdato",
-        value=ex.as_of,
         min_value=EARLIEST,
         max_value=ex.as_of,
         key=P_AS_OF,
-        bind="query-params",
+        persist_state="session",
         format="DD.MM.YYYY",
-        help="Tallene opgøres, som de så ud på denne dato. Fakta efter datoen er ukendte.",
+        help="Tallene opgøres, som de så ud på denne dato. Fakta efter datoen er ukendte. "
+        "Skriv en dato og tryk Enter, eller vælg i kalenderen.",
     )
+    if isinstance(chosen, date):
+        _remember(P_AS_OF, chosen.isoformat())
+        return chosen
+    return None
 
 
 def _pick_unit(ex: Extract, viewer: Viewer, tree: OrgTree) -> str | None:
@@ -157,24 +213,30 @@ def _pick_unit(ex: Extract, viewer: Viewer, tree: OrgTree) -> str | None:
     units = [u for u, _ in ordered]
     labels = _unit_labels(tree, units)
     depth = dict(ordered)
-    raw = st.query_params.get(P_UNIT)
-    # the URL holds the formatted option, indentation (em spaces) included
-    if raw is not None and raw.lstrip("\u2003") not in labels.values() and raw not in labels:
-        from ui.auth import log_denied_unit
+    raw = _link_value(P_UNIT)
+    if raw is not None:
+        # the URL holds the unit id; older links hold the shown label (em-space indentation included)
+        by_label = {v: k for k, v in labels.items()}
+        found = raw if raw in labels else by_label.get(raw.strip("\u2003 "))
+        if found is None:
+            from ui.auth import log_denied_unit
 
-        log_denied_unit(ex, viewer, raw)
-        st.error(f"Enheden {raw!r} i linket findes ikke i organisationen, eller du har ikke adgang til den.")
-        return None
-    if raw in labels and P_UNIT not in st.session_state:  # a link may name the unit_id
-        st.session_state[P_UNIT] = raw
-    return st.sidebar.selectbox(
+            log_denied_unit(ex, viewer, raw)
+            st.error(f"Enheden {raw!r} i linket findes ikke i organisationen, eller du har ikke adgang til den.")
+            return None
+        st.session_state[P_UNIT] = found
+    _restore(P_UNIT, units)
+    chosen = st.sidebar.selectbox(
         "Enhed",
         units,
         key=P_UNIT,
-        bind="query-params",
+        persist_state="session",
         format_func=lambda u: "\u2003" * (depth[u] - top_depth) + labels[u],
         help="Tallene dækker enheden og alle enheder under den.",
     )
+    if chosen is not None:
+        _remember(P_UNIT, chosen)
+    return chosen
 
 
 def page_context() -> PageContext | None:
@@ -183,6 +245,8 @@ def page_context() -> PageContext | None:
 
     if not login_gate():  # nothing of the extract, not even its dates, before login
         return None
+    for message in st.session_state.pop(_LINK_ERRORS, []):  # from a run restarted for the menu
+        st.error(message)
     root = extracts_root()
     _ensure_demo(root)
     ex = _pick_extract(root)
@@ -191,6 +255,7 @@ def page_context() -> PageContext | None:
     viewer = current_viewer(ex)
     if viewer is None:
         return None
+    _offer_pages_for(viewer)
     as_of = _pick_as_of(ex)
     tree = org_tree(ex)
     unit = _pick_unit(ex, viewer, tree)
@@ -198,6 +263,37 @@ def page_context() -> PageContext | None:
         return None
     data_note(ex)
     return PageContext(ex=ex, as_of=as_of, unit_id=unit, viewer=viewer, tree=tree)
+
+
+# Pages offered in the menu only to viewers who may use them (app.py builds the menu). A URL naming
+# one still opens it, and the page itself refuses and logs the attempt.
+_HIDDEN_PAGES = "_nav_hidden"
+CASE_PAGES = frozenset({"raadgiver", "sag"})
+AUDIT_PAGES = frozenset({"revisionslog"})
+
+
+def hidden_pages() -> frozenset[str]:
+    """URL paths of the pages not offered to the current viewer (before login: the audit log)."""
+    hidden = st.session_state.get(_HIDDEN_PAGES)
+    return hidden if isinstance(hidden, frozenset) else AUDIT_PAGES
+
+
+def pages_hidden_for(viewer: Viewer) -> frozenset[str]:
+    from metrics.audit import can_read_audit
+
+    return (frozenset() if viewer.sees_case_rows else CASE_PAGES) | (
+        frozenset() if can_read_audit(viewer) else AUDIT_PAGES
+    )
+
+
+def _offer_pages_for(viewer: Viewer) -> None:
+    """Rebuild the menu once when the viewer (a login, a demo persona) changes what it offers."""
+    hidden = pages_hidden_for(viewer)
+    if hidden != hidden_pages():
+        st.session_state[_HIDDEN_PAGES] = hidden
+        st.rerun()  # keeps _LINK_ERRORS for the next run
+    st.session_state[_HIDDEN_PAGES] = hidden
+    st.session_state.pop(_LINK_ERRORS, None)
 
 
 def data_note(ex: Extract) -> None:
