@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 import streamlit as st
 
 from ui.context import hidden_pages
 
 st.set_page_config(page_title="Styringsoverblik", page_icon="📊", layout="wide")
-HIDDEN = hidden_pages()  # pages this viewer may not use are not offered (the pages still refuse)
+HIDDEN = hidden_pages()
 
 
-def page(script: str, title: str, icon: str, url_path: str, **kw: Any) -> st.Page:
-    visibility = "hidden" if url_path in HIDDEN else "visible"
-    return st.Page(script, title=title, icon=icon, url_path=url_path, visibility=visibility, **kw)
+def shown(url_path: str) -> Literal["visible", "hidden"]:
+    """Pages this viewer may not use are not offered; a URL naming one still opens it, and the
+    page refuses and logs the attempt."""
+    return "hidden" if url_path in HIDDEN else "visible"
 
 
 PAGES = {
     "Styring": [
-        page("views/scorecard.py", "Scorecard", "🎯", "scorecard", default=True),
-        page("views/oekonomi.py", "Økonomi", "💰", "oekonomi"),
-        page("views/underretninger.py", "Underretninger", "📨", "underretninger"),
-        page("views/sygefravaer.py", "Sygefravær", "🩺", "sygefravaer"),
-        page("views/sammenlign.py", "Sammenlign udtræk", "🔁", "sammenlign"),
+        st.Page("views/scorecard.py", title="Scorecard", icon="🎯", url_path="scorecard", default=True),
+        st.Page("views/oekonomi.py", title="Økonomi", icon="💰", url_path="oekonomi"),
+        st.Page("views/underretninger.py", title="Underretninger", icon="📨", url_path="underretninger"),
+        st.Page("views/sygefravaer.py", title="Sygefravær", icon="🩺", url_path="sygefravaer"),
+        st.Page("views/sammenlign.py", title="Sammenlign udtræk", icon="🔁", url_path="sammenlign"),
     ],
     "Sager": [
-        page("views/raadgiver.py", "Rådgiveroverblik", "🧑‍💼", "raadgiver"),
-        page("views/sag.py", "Sag", "📁", "sag"),
+        st.Page("views/raadgiver.py", title="Rådgiveroverblik", icon="🧑‍💼", url_path="raadgiver", visibility=shown("raadgiver")),
+        st.Page("views/sag.py", title="Sag", icon="📁", url_path="sag", visibility=shown("sag")),
     ],
     "Data": [
-        page("views/datakvalitet.py", "Datakvalitet", "🧪", "datakvalitet"),
-        page("views/revisionslog.py", "Revisionslog", "🔎", "revisionslog"),
+        st.Page("views/datakvalitet.py", title="Datakvalitet", icon="🧪", url_path="datakvalitet"),
+        st.Page("views/revisionslog.py", title="Revisionslog", icon="🔎", url_path="revisionslog", visibility=shown("revisionslog")),
     ],
 }
 

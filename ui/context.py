@@ -239,12 +239,24 @@ def _pick_unit(ex: Extract, viewer: Viewer, tree: OrgTree) -> str | None:
     return chosen
 
 
+# Streamlit draws a toolbar over every chart and st.dataframe ("Show data", "Download as PNG",
+# "Search", "Fullscreen"), in English and with no option to turn it off; Vega's own action menu
+# is already off. A style-only st.html goes to the event container (no space in the page) and is
+# a constant: nothing from an extract or a URL is in it. The shared table has its own downloads.
+_NO_ELEMENT_TOOLBARS = '<style>[data-testid="stElementToolbar"] { display: none !important; }</style>'
+
+
+def hide_english_toolbars() -> None:
+    st.html(_NO_ELEMENT_TOOLBARS)
+
+
 def page_context() -> PageContext | None:
     """Sidebar filters and the viewer. None (after a clear message) if the page can't be shown."""
     from ui.auth import current_viewer, login_gate
 
     if not login_gate():  # nothing of the extract, not even its dates, before login
         return None
+    hide_english_toolbars()
     for message in st.session_state.pop(_LINK_ERRORS, []):  # from a run restarted for the menu
         st.error(message)
     root = extracts_root()

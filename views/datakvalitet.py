@@ -11,10 +11,10 @@ from ui.context import page_context
 from ui.fmt import fmt_num
 from ui.tables import ColumnSpec, show_table
 
-st.title("Datakvalitet")
 ctx = page_context()
 if ctx is None:
     st.stop()
+st.title("Datakvalitet")
 
 totals = quality.table_totals(ctx.ex)
 st.caption(

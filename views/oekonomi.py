@@ -23,10 +23,10 @@ PAGE = "oekonomi"
 P_GROUPING = "gruppering"
 BUDGET_COLOUR, EXPECTED_COLOUR, ACTUAL_COLOUR = "#adb5bd", "#1c7ed6", "#1864ab"
 
-st.title("Økonomi")
 ctx = page_context()
 if ctx is None:
     st.stop()
+st.title("Økonomi")
 filters = ctx.filters()
 figures, expected_pct = reports.economy_headline(ctx.ex, ctx.scope, ctx.as_of)
 st.caption(

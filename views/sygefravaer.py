@@ -17,10 +17,10 @@ from ui.tables import ColumnSpec, Figure, show_figures, show_table
 TARGET_COLOUR, LINE = "#c92a2a", "#1c7ed6"
 LONG_DAYS = 14
 
-st.title("Sygefravær")
 ctx = page_context()
 if ctx is None:
     st.stop()
+st.title("Sygefravær")
 filters = ctx.filters()
 value = registry.compute(ctx.ex, "sygefravaer_pct", ctx.scope, ctx.as_of)
 target = reports.scorecard_target("sygefravaer_pct")
