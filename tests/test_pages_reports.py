@@ -272,3 +272,39 @@ def test_sygefravaer_caseworker_is_told_the_rows_are_her_own(env: Path, small_ex
         assert not any(t.startswith("Ingen medarbejdere") for t in texts)
     else:
         assert any("Dine egne sammenhængende perioder" in t for t in texts)
+
+
+def test_oekonomi_charts_are_danish_and_not_cut(env: Path) -> None:
+    import json
+
+    at = open_page("views/oekonomi.py")
+    specs = [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
+    assert len(specs) == 2
+    for spec in specs:
+        # the axes' ",.0f" is formatted with the Danish locale: 20.000.000, not 20,000,000
+        assert spec["config"]["locale"]["number"]["thousands"] == "."
+        assert spec["config"]["locale"]["number"]["decimal"] == ","
+    text = json.dumps(specs)
+    # no legend cut ("Budget, lige fordelt over …"): every legend is unlimited
+    assert text.count('"labelLimit": 0') == 2
+    assert '"labelLimit": 420' in text  # the account names ("5.28.21 Forebyggende foranstaltninger …")
+
+
+def test_headline_figures_are_one_unbreakable_unit(env: Path) -> None:
+    at = open_page("views/oekonomi.py")
+    # every headline box carries the key (CSS class st-key-headline-…) the app's style keeps on
+    # one line and fits to the box: "101.257.617 kr." never breaks before its final "."
+    boxes: list[str] = []
+
+    def walk(node: object) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None and getattr(proto, "id", "") and "-headline-" in proto.id:
+            boxes.append(proto.id)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    assert len(boxes) == len(figures(at)) == 5
+    from ui.context import _APP_STYLE
+
+    assert '[class*="st-key-headline-"] h4 { white-space: nowrap;' in _APP_STYLE

@@ -239,15 +239,24 @@ def _pick_unit(ex: Extract, viewer: Viewer, tree: OrgTree) -> str | None:
     return chosen
 
 
-# Streamlit draws a toolbar over every chart and st.dataframe ("Show data", "Download as PNG",
-# "Search", "Fullscreen"), in English and with no option to turn it off; Vega's own action menu
-# is already off. A style-only st.html goes to the event container (no space in the page) and is
-# a constant: nothing from an extract or a URL is in it. The shared table has its own downloads.
-_NO_ELEMENT_TOOLBARS = '<style>[data-testid="stElementToolbar"] { display: none !important; }</style>'
+# A style-only st.html goes to the event container (no space in the page); it is a constant:
+# nothing from an extract or a URL is in it.
+# 1. Streamlit draws a toolbar over every chart and st.dataframe ("Show data", "Download as PNG",
+#    "Search", "Fullscreen"), in English and with no option to turn it off; Vega's own action menu
+#    is already off. The shared table has its own downloads.
+# 2. A headline figure (ui.tables.show_figures) is one unit: never broken across lines, shrunk to
+#    fit its box (15 characters at ~0.55 em each fit in the box at 12 % of its width per em).
+_APP_STYLE = (
+    "<style>"
+    '[data-testid="stElementToolbar"] { display: none !important; }'
+    '[class*="st-key-headline-"] { container-type: inline-size; }'
+    '[class*="st-key-headline-"] h4 { white-space: nowrap; font-size: min(1.5rem, 12cqi); }'
+    "</style>"
+)
 
 
 def hide_english_toolbars() -> None:
-    st.html(_NO_ELEMENT_TOOLBARS)
+    st.html(_APP_STYLE)
 
 
 def page_context() -> PageContext | None:
