@@ -1,11 +1,13 @@
 """Benchmark on a Denmark-sized extract (N = 80 municipalities): prints figures against targets.
 
-    python bench/benchmark.py [--cache DIR] [--scale 80]
+    python bench/benchmark.py [--cache DIR] [--scale 80] [--browser]
 
 Generates the extract once into DIR (default /tmp/bench80; reused when present), then times:
 load + validate, all KPIs for the root and for one team (cold and warm), 12-month trends of
-every KPI, peak RSS, and each page's server-side rerun through AppTest. A missed target is
-printed as FAIL; the script itself only fails when something breaks.
+every KPI, peak RSS, and each page's server-side rerun through AppTest. With --browser, also
+speed as the user feels it in Chromium (bench/browser_timing.py: page switch, first page after a
+restart and on a fresh clone). A missed target is printed as FAIL; the script itself only fails
+when something breaks.
 """
 
 from __future__ import annotations
@@ -218,6 +220,11 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/bench80"), help="where the extract is kept")
     parser.add_argument("--scale", type=int, default=80, help="municipalities' worth of data (80 ≈ Denmark)")
     parser.add_argument("--skip-pages", action="store_true", help="only the metrics figures")
+    parser.add_argument(
+        "--browser",
+        action="store_true",
+        help="also time page switches and first pages in Chromium on the demo (bench/browser_timing.py)",
+    )
     args = parser.parse_args()
 
     path = ensure_extract(args.cache, args.scale)
@@ -245,6 +252,9 @@ def main() -> int:
         )
     failed = [line.what for line in LINES if line.missed]
     print(f"\n{len(failed)} target(s) missed" + (": " + "; ".join(failed) if failed else "."))
+    if args.browser:
+        print("\nIn Chromium, on the Gladsaxe-sized demo (median of 5, range in brackets):\n", flush=True)
+        subprocess.run([sys.executable, str(REPO / "bench" / "browser_timing.py"), "--runs", "5"], check=False)
     return 0
 
 
