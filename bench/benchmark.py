@@ -1,13 +1,14 @@
 """Benchmark on a Denmark-sized extract (N = 80 municipalities): prints figures against targets.
 
-    python bench/benchmark.py [--cache DIR] [--scale 80]
+    python bench/benchmark.py [--cache DIR] [--scale 80] [--browser]
 
 Generates the extract once into DIR (default /tmp/bench80; reused when present), then times:
 load + validate, all KPIs for the root and for one team (cold and warm), 12-month trends of
 every KPI, the capability measures for the root and a team, peak RSS, and each page's server-side
 rerun through AppTest; then the economy meeting page and its pack on the Gladsaxe-sized demo
-(--meeting-only for just those). A missed target is
-printed as FAIL; the script itself only fails when something breaks.
+(--meeting-only for just those). With --browser, also speed as the user feels it in Chromium
+(bench/browser_timing.py: page switch, first page after a restart and on a fresh clone). A missed
+target is printed as FAIL; the script itself only fails when something breaks.
 """
 
 from __future__ import annotations
@@ -305,6 +306,11 @@ def main() -> int:
         "--meeting-cache", type=Path, default=Path("/tmp/bench_gladsaxe"), help="the Gladsaxe-sized demo"
     )
     parser.add_argument("--meeting-only", action="store_true", help="only the economy meeting's figures")
+    parser.add_argument(
+        "--browser",
+        action="store_true",
+        help="also time page switches and first pages in Chromium on the demo (bench/browser_timing.py)",
+    )
     args = parser.parse_args()
 
     if args.meeting_only:
@@ -340,6 +346,9 @@ def main() -> int:
         bench_meeting(args.meeting_cache)
     failed = [line.what for line in LINES if line.missed]
     print(f"\n{len(failed)} target(s) missed" + (": " + "; ".join(failed) if failed else "."))
+    if args.browser:
+        print("\nIn Chromium, on the Gladsaxe-sized demo (median of 5, range in brackets):\n", flush=True)
+        subprocess.run([sys.executable, str(REPO / "bench" / "browser_timing.py"), "--runs", "5"], check=False)
     return 0
 
 

@@ -73,6 +73,11 @@ class Viewer:
     def sees_case_rows(self) -> bool:
         return self.role != "administration"
 
+    @property
+    def sees_only_own_rows(self) -> bool:
+        """A caseworker's person- and case-level rows are her own (see _row_filter)."""
+        return self.role == "raadgiver"
+
 
 def _viewer_from_row(ex: Extract, row: dict[str, object]) -> Viewer:
     viewer = Viewer(

@@ -370,7 +370,8 @@ class CaseDetail:
       start_on, end_on, open_ended, running, monthly_cost, bar_end (end_on, or
       timeline_end for an open end: where a timeline draws it to)
     monthly: month (first day), actual, planned — every month of the year
-    payments: payment_id, intervention_id, kind_name, period, posted_on, amount
+    payments: payment_id, intervention_id, kind_name, period, posted_on, amount, this_year
+      (counted in this year's actual); newest first (by period, then posting date)
     deadlines: deadline_id, kind, kind_label, started_on, due_on, done_on, status, status_label
     """
 
@@ -469,8 +470,16 @@ def case_detail(ex: Extract, viewer: Viewer, case_id: str, as_of: date) -> CaseD
     kind_names = iv_all.select("intervention_id", "kind_name")
     payments = (
         pay_all.join(kind_names, on="intervention_id", how="left")
-        .select("payment_id", "intervention_id", "kind_name", "period", "posted_on", "amount")
-        .sort("posted_on", "period", "payment_id")
+        .select(
+            "payment_id",
+            "intervention_id",
+            "kind_name",
+            "period",
+            "posted_on",
+            "amount",
+            counted_in_actual(as_of).alias("this_year"),
+        )
+        .sort("period", "posted_on", "payment_id", descending=True)
     )
     deadlines = (
         _case_frame(ex, "deadlines", case_id)

@@ -27,7 +27,7 @@ ID = "*b*![i](http://e.vil)$x$<b>"
 KEEP = {"level", "role", "category", "kind", "account", "kpi_id", "email"}
 EXTREMES = {"payments": ("amount", 1.7e308), "employees": ("fte", 5e-324)}
 URL_PAYLOAD = "[Log ind igen](https://e.vil/login) ![i](http://e.vil/u.png) **b** $x$ www.e.vil"
-URL_PARAMS = ("udtraek", "dato", "enhed", "foer", "gruppering", "raadgiver", "sag")
+URL_PARAMS = ("udtraek", "dato", "enhed", "foer", "fra", "gruppering", "raadgiver", "sag")
 
 # Contiguous fragments that exist only if a payload reached Markdown unescaped.
 RAW_FRAGMENTS = (

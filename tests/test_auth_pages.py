@@ -278,6 +278,8 @@ def test_revisionslog_shows_what_search_returns(
     assert shown["Medarbejder"].tolist() == expected["name"].to_list()
     assert shown["Sager"].tolist() == [", ".join(c) for c in expected["case_ids"].to_list()]
     assert shown["Hændelse"].tolist() == ["Afvist", "Download", "Visning"]
+    # the page by its title in the menu (app.py), not its url path
+    assert shown["Side"].tolist() == ["Sag", "Rådgiveroverblik", "Sag"]
 
     at.text_input(key="rev_person").set_value("rune").run()  # part of R3's name
     assert grids(at)["revisionslog"].to_pandas()["Medarbejder"].tolist() == ["Rune Rådgiver"]

@@ -278,7 +278,11 @@ def test_case_detail_monthly_actual_vs_planned(ex: Extract) -> None:
 
 def test_case_detail_payments_totals_and_expected(ex: Extract) -> None:
     d = case_detail(ex, viewer(ex, "E1"), "C1", AS_OF)
-    assert d.payments["payment_id"].to_list() == ["P0", "P1", "P2", "P3", "P4", "P5", "P6", "P7"]
+    # newest first by period, then posting date: P7 (May), P6 (April, posted 10 May) before P5
+    # (April, posted 30 April), …, P1 (December 2023), P0 (November 2023); P8 is posted after AS_OF
+    assert d.payments["payment_id"].to_list() == ["P7", "P6", "P5", "P4", "P3", "P2", "P1", "P0"]
+    # this year = periods in 2024 (P1 is paid in January but covers December 2023)
+    assert d.payments["this_year"].to_list() == [True] * 6 + [False] * 2
     assert d.payments["kind_name"].unique().to_list() == ["Plejefamilie"]
     # since opened: P0 + P1 + 147500 = 207500 (P8 unknown)
     assert d.total_since_opened == pytest.approx(207500.0)

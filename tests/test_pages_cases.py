@@ -200,9 +200,17 @@ def test_sag_page_shows_metrics_figures(env: Path, small_extract: Extract) -> No
     assert f"**Rådgiver:** {md_escape(d.facts.caseworker_name or 'ingen')}" in line
 
     tables = grids(at)
-    pay = tables[f"Betalinger – sag {case_id}"]
-    assert pay["payment_id"].to_list() == d.payments["payment_id"].to_list()
-    assert pay["amount"].to_list() == pytest.approx(d.payments["amount"].to_list())
+    # payments newest first as metrics orders them: this year's open, earlier years in a folded grid
+    pay = tables[f"Betalinger {ex.as_of.year} – sag {case_id}"]
+    assert pay["amount"].to_list() == pytest.approx(d.payments.filter("this_year")["amount"].to_list())
+    n_earlier = d.payments.height - pay.height
+    assert n_earlier > 0  # an open-ended case from an earlier year: the folded grid is tested too
+    earlier_title = f"Betalinger før {ex.as_of.year} – sag {case_id}"
+    assert earlier_title not in tables  # folded: not drawn until asked for
+    if n_earlier:
+        at.toggle(key=f"sag_tidligere_{case_id}").set_value(True).run()
+        earlier = grids(at)[earlier_title]
+        assert pay["payment_id"].to_list() + earlier["payment_id"].to_list() == d.payments["payment_id"].to_list()
     dl = tables[f"Frister – sag {case_id}"]
     assert dl["kind_label"].to_list() == d.deadlines["kind_label"].to_list()
     assert [s.split(" ", 1)[1] for s in dl["status_text"].to_list()] == d.deadlines["status_label"].to_list()
@@ -227,6 +235,31 @@ def test_sag_page_shows_metrics_figures(env: Path, small_extract: Extract) -> No
     assert monthly["planned"].to_list() == pytest.approx(d.monthly["planned"].to_list())
     assert monthly.height == 12
     assert monthly_spec["config"]["locale"]["time"]["shortMonths"][4] == "maj"
+
+    # an ongoing intervention keeps its category's full colour (no opacity that reads as another
+    # category) and is marked by a dashed outline
+    text = json.dumps(timeline_spec)
+    assert "opacity" not in text
+    (bar,) = [layer for layer in timeline_spec["layer"] if layer["mark"]["type"] == "bar"]
+    assert bar["encoding"]["strokeDash"]["condition"] == {"test": "datum.open_ended", "value": [5, 3]}
+    # every timeline row has its own label, even two interventions of the same kind
+    assert timeline["row_label"].n_unique() == timeline.height
+    # twelve discrete months on the x axis: no 13th "jan" tick after December
+    assert {layer["encoding"]["x"]["type"] for layer in monthly_spec["layer"]} == {"ordinal"}
+    assert {layer["encoding"]["x"]["timeUnit"] for layer in monthly_spec["layer"]} == {"month"}
+    # the planned line is drawn last (on top of the bars), in a colour apart from the bars'
+    assert monthly_spec["layer"][-1]["mark"]["type"] == "line"
+    scale = monthly_spec["layer"][0]["encoding"]["color"]["scale"]
+    assert len(set(scale["range"])) == 2 and scale["domain"][1].startswith("Planlagt")
+    # "Periode (måned)" is shown as a month ("jan. 2021"), not a day
+    period_col = next(
+        c
+        for el in at.get("component_instance")
+        if json.loads(el.proto.json_args)["key"] == "grid_sag_betalinger"
+        for c in json.loads(el.proto.json_args)["gridOptions"]["columnDefs"]
+        if c["field"] == "period"
+    )
+    assert period_col["valueFormatter"].endswith("return m[Number(p[1]) - 1] + ' ' + p[0];")
 
 
 def test_sag_bad_case_in_url(env: Path) -> None:

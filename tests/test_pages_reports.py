@@ -229,3 +229,82 @@ def test_sygefravaer_shows_the_metrics_figures(env: Path, small_extract: Extract
     )
     if spells.height:
         same(shown["syg_spells"], spells, ["days"], ["name"])
+
+
+def _heat_spec(at: AppTest) -> dict[str, object]:
+    import json
+
+    for el in at.get("vega_lite_chart"):
+        spec = json.loads(el.proto.spec)
+        if any(layer.get("mark", {}).get("type") == "rect" for layer in spec.get("layer", [])):
+            return spec
+    raise AssertionError("no heat map")
+
+
+def test_sygefravaer_heat_map_is_colour_blind_safe_and_centred_on_target(env: Path) -> None:
+    at = open_page("views/sygefravaer.py")
+    target = reports.scorecard_target("sygefravaer_pct")
+    assert target is not None
+    layers = _heat_spec(at)["layer"]
+    rect = next(la for la in layers if la["mark"]["type"] == "rect")  # type: ignore[index]
+    scale = rect["encoding"]["color"]["scale"]  # type: ignore[index]
+    assert scale == {"scheme": "blueorange", "domainMid": target.value}  # no red–green
+    # the labels switch to white on the dark ends of the scale (no black text on dark colour)
+    text = next(la for la in layers if la["mark"]["type"] == "text")  # type: ignore[index]
+    assert text["encoding"]["color"]["condition"]["value"] == "white"  # type: ignore[index]
+    assert any("»(direkte)«" in c.value for c in at.caption)
+
+
+def test_sygefravaer_caseworker_is_told_the_rows_are_her_own(env: Path, small_extract: Extract) -> None:
+    ex = small_extract
+    worker = ex["employees"].filter(pl.col("role") == "raadgiver")["employee_id"][0]
+    at = open_page("views/sygefravaer.py")
+    at.selectbox(key="vis_som").set_value(worker).run()
+    assert not at.exception
+    viewer = viewer_of(at, ex)
+    scope, as_of = scope_of(at)
+    spells = reports.long_sick_spells(ex, viewer, scope, as_of)
+    assert set(spells["name"].to_list()) <= {viewer.name}  # metrics gives her own rows only
+    assert figures(at)[-1] == fmt_num(spells.height)
+    texts = [m.value for m in at.markdown] + [s.value for s in at.success] + [c.value for c in at.caption]
+    if spells.height == 0:
+        assert any(t.startswith("Du har ikke haft sammenhængende sygefravær") for t in texts)
+        assert not any(t.startswith("Ingen medarbejdere") for t in texts)
+    else:
+        assert any("Dine egne sammenhængende perioder" in t for t in texts)
+
+
+def test_oekonomi_charts_are_danish_and_not_cut(env: Path) -> None:
+    import json
+
+    at = open_page("views/oekonomi.py")
+    specs = [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
+    assert len(specs) == 2
+    for spec in specs:
+        # the axes' ",.0f" is formatted with the Danish locale: 20.000.000, not 20,000,000
+        assert spec["config"]["locale"]["number"]["thousands"] == "."
+        assert spec["config"]["locale"]["number"]["decimal"] == ","
+    text = json.dumps(specs)
+    # no legend cut ("Budget, lige fordelt over …"): every legend is unlimited
+    assert text.count('"labelLimit": 0') == 2
+    assert '"labelLimit": 420' in text  # the account names ("5.28.21 Forebyggende foranstaltninger …")
+
+
+def test_headline_figures_are_one_unbreakable_unit(env: Path) -> None:
+    at = open_page("views/oekonomi.py")
+    # every headline box carries the key (CSS class st-key-headline-…) the app's style keeps on
+    # one line and fits to the box: "101.257.617 kr." never breaks before its final "."
+    boxes: list[str] = []
+
+    def walk(node: object) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None and getattr(proto, "id", "") and "-headline-" in proto.id:
+            boxes.append(proto.id)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    assert len(boxes) == len(figures(at)) == 5
+    from ui.context import _APP_STYLE
+
+    assert '[class*="st-key-headline-"] h4 { white-space: nowrap;' in _APP_STYLE

@@ -20,9 +20,11 @@ URL_ECHO_MAX = 200  # the cut the issue asks for (ui.fmt.URL_ECHO_MAX)
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = (
     "views/scorecard.py",
+    "views/moede.py",
     "views/oekonomi.py",
     "views/underretninger.py",
     "views/sygefravaer.py",
+    "views/kapabilitet.py",
     "views/sammenlign.py",
     "views/raadgiver.py",
     "views/sag.py",

@@ -143,10 +143,20 @@ def test_root_for_administration(app_env: Path, small_extract: Extract) -> None:
     # the cascade: children of the root × KPIs, then the root itself
     rows = cascade(small_extract, load_scorecard(DEFAULT_SCORECARD), tree.root, FIXTURE_END)
     table = at.dataframe[0].value
-    assert list(table.index) == [("I alt: " if r.is_total else "") + r.name for r in rows]
-    assert list(table.columns) == [
-        k.short_name for k in for_extract(small_extract, load_scorecard(DEFAULT_SCORECARD)).kpis
+    empty = {r.name for r in rows if all(c.status == "none" for c in r.cells)}
+    assert list(table.index) == [
+        ("I alt: " if r.is_total else "") + r.name + (" – ingen data" if r.name in empty else "") for r in rows
     ]
+    # every "⚪ –" is explained in words under the table, naming the units it occurs in
+    gaps = [r.name for r in rows if any(c.status == "none" for c in r.cells)]
+    notes = [c.value for c in at.caption if c.value.startswith("⚪ – betyder ingen data")]
+    assert len(notes) == (1 if gaps else 0)
+    assert all(name in notes[0] for name in gaps)
+    # all KPI columns fit at 1440 px: 11 × 74 px + the unit column fit in the ~1,000 px main area
+    kpis = for_extract(small_extract, load_scorecard(DEFAULT_SCORECARD)).kpis
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert {config[k.short_name]["width"] for k in kpis} == {74}
+    assert list(table.columns) == [k.short_name for k in kpis]
     formats = [d.format for d in details]
     assert table.values.tolist() == [
         [f"{ICON[c.status]} {fmt_value(c.value, f)}" for c, f in zip(r.cells, formats, strict=True)]

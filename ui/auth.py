@@ -249,6 +249,20 @@ def current_page() -> str:
     return str(info.get("url_pathname") or info.get("page_name") or "")
 
 
+def page_titles() -> dict[str, str]:
+    """The router's page titles by url path ("sag" → "Sag"), for showing logged page names."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None:
+        return {}
+    try:
+        pages = ctx.pages_manager.get_pages().values()
+    except Exception:  # internal API, as in current_page(): fall back to the url paths
+        return {}
+    return {str(p.get("url_pathname")): str(p.get("page_name")) for p in pages if p.get("url_pathname")}
+
+
 def _append(event: AuditEvent) -> None:
     """Log, or stop the page: case-level data is never shown without its audit row."""
     try:

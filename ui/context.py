@@ -30,6 +30,47 @@ EARLIEST = date(2021, 1, 1)
 P_EXTRACT, P_AS_OF, P_UNIT = "udtraek", "dato", "enhed"
 
 
+# The sidebar's view, as last written to the URL. Every run writes the whole view (extract, date,
+# unit id) into the address bar, so a copied link reopens exactly it, also after a page switch
+# (which empties the URL) and after a newer extract has arrived.
+_VIEW = "_url_view"
+
+
+def _link_value(key: str) -> str | None:
+    """The URL's value for `key` if a link or the user put it there (not if this app wrote it)."""
+    raw = st.query_params.get(key)
+    if raw is None or st.session_state.get(_VIEW, {}).get(key) == raw:
+        return None
+    return raw
+
+
+def _restore(key: str, options: list[str]) -> None:
+    """Give the widget the view's value explicitly: on a page switch the new page's widget would
+    otherwise start from its default."""
+    current = st.session_state.get(key)
+    if current not in options:
+        current = st.session_state.get(_VIEW, {}).get(key)
+    if current in options:
+        st.session_state[key] = current
+    elif key in st.session_state:
+        del st.session_state[key]
+
+
+_LINK_ERRORS = "_link_errors"
+
+
+def _link_error(message: str) -> None:
+    """Say what in a link was wrong, also when the run is restarted to rebuild the menu."""
+    st.error(message)
+    st.session_state.setdefault(_LINK_ERRORS, []).append(message)
+
+
+def _remember(key: str, value: str) -> None:
+    st.session_state.setdefault(_VIEW, {})[key] = value
+    if st.query_params.get(key) != value:
+        st.query_params[key] = value
+
+
 def extracts_root() -> Path:
     return Path(os.environ.get("STYRING_EXTRACTS", DEMO_ROOT))
 
@@ -121,32 +162,37 @@ def _newest(found: list[tuple[date, Path]], reported: set[date]) -> Extract | No
 def _pick_extract(found: list[tuple[date, Path]], newest: Extract, reported: set[date]) -> Extract:
     """The extract chosen in the sidebar (or by the link); the newest if it is refused."""
     options = [d.isoformat() for d, _ in found]
-    raw = st.query_params.get(P_EXTRACT)
     labels = {iso: fmt_date(date.fromisoformat(iso)) for iso in options}
-    if raw in labels and P_EXTRACT not in st.session_state:  # a link may name it by ISO date
-        st.session_state[P_EXTRACT] = raw
-    elif raw is not None and raw not in labels and raw not in labels.values():
-        st.error(f"Udtrækket {url_echo(raw)} i linket findes ikke. Vælg et udtræk i menuen.")
+    by_label = {v: k for k, v in labels.items()}
+    raw = _link_value(P_EXTRACT)
+    if raw is not None:  # a link may name it by ISO date or by its Danish label
+        if raw in labels or raw in by_label:
+            st.session_state[P_EXTRACT] = by_label.get(raw, raw)
+        else:
+            _link_error(f"Udtrækket {url_echo(raw)} i linket findes ikke. Vælg et udtræk i menuen.")
+    _restore(P_EXTRACT, options)
     chosen = st.sidebar.selectbox(
         "Udtræk",
         options,
         key=P_EXTRACT,
-        bind="query-params",
+        persist_state="session",
         format_func=labels.__getitem__,
         help="Udtrækkene er dannet hver 14. dag. Det nyeste vises som standard.",
     )
     by_iso = {d.isoformat(): (d, p) for d, p in found}
-    if chosen is None or chosen == newest.as_of.isoformat():
-        return newest
-    ex = _try_load(*by_iso[chosen], reported)
-    if ex is None:
-        st.warning(f"Viser i stedet udtrækket {fmt_date(newest.as_of)}.")
-        return newest
+    ex = newest
+    if chosen is not None and chosen != newest.as_of.isoformat():
+        loaded = _try_load(*by_iso[chosen], reported)
+        if loaded is None:  # refused (said why): the newest one that loads stays usable
+            st.warning(f"Viser i stedet udtrækket {fmt_date(newest.as_of)}.")
+        else:
+            ex = loaded
+    _remember(P_EXTRACT, ex.as_of.isoformat())
     return ex
 
 
 def _pick_as_of(ex: Extract) -> date | None:
-    raw = st.query_params.get(P_AS_OF)
+    raw = _link_value(P_AS_OF)
     if raw is not None:
         try:
             # fromisoformat alone would also take 20260115 and 2026-W03-4, which the widget drops
@@ -162,16 +208,27 @@ def _pick_as_of(ex: Extract) -> date | None:
                 f"({fmt_date(EARLIEST)} – {fmt_date(ex.as_of)})."
             )
             return None
-    return st.sidebar.date_input(
+        st.session_state[P_AS_OF] = parsed
+    current = st.session_state.get(P_AS_OF)
+    if not isinstance(current, date):
+        remembered = st.session_state.get(_VIEW, {}).get(P_AS_OF)
+        current = date.fromisoformat(remembered) if remembered else ex.as_of
+    # explicitly, as _restore does; an older extract ends before the chosen date: its last day
+    st.session_state[P_AS_OF] = current if EARLIEST <= current <= ex.as_of else ex.as_of
+    chosen = st.sidebar.date_input(
         "Opgørelsesdato",
-        value=ex.as_of,
         min_value=EARLIEST,
         max_value=ex.as_of,
         key=P_AS_OF,
-        bind="query-params",
+        persist_state="session",
         format="DD.MM.YYYY",
-        help="Tallene opgøres, som de så ud på denne dato. Fakta efter datoen er ukendte.",
+        help="Tallene opgøres, som de så ud på denne dato. Fakta efter datoen er ukendte. "
+        "Skriv en dato og tryk Enter, eller vælg i kalenderen.",
     )
+    if isinstance(chosen, date):
+        _remember(P_AS_OF, chosen.isoformat())
+        return chosen
+    return None
 
 
 def _pick_unit(ex: Extract, viewer: Viewer, tree: OrgTree) -> str | None:
@@ -181,24 +238,50 @@ def _pick_unit(ex: Extract, viewer: Viewer, tree: OrgTree) -> str | None:
     units = [u for u, _ in ordered]
     labels = _unit_labels(tree, units)
     depth = dict(ordered)
-    raw = st.query_params.get(P_UNIT)
-    # the URL holds the formatted option, indentation (em spaces) included
-    if raw is not None and raw.lstrip("\u2003") not in labels.values() and raw not in labels:
-        log_denied_unit(ex, viewer, raw)
-        st.error(
-            f"Enheden {url_echo(raw)} i linket findes ikke i organisationen, eller du har ikke adgang til den."
-        )
-        return None
-    if raw in labels and P_UNIT not in st.session_state:  # a link may name the unit_id
-        st.session_state[P_UNIT] = raw
-    return st.sidebar.selectbox(
+    raw = _link_value(P_UNIT)
+    if raw is not None:
+        # the URL holds the unit id; older links hold the shown label (em-space indentation included)
+        by_label = {v: k for k, v in labels.items()}
+        found = raw if raw in labels else by_label.get(raw.strip("\u2003 "))
+        if found is None:
+            log_denied_unit(ex, viewer, raw)
+            _link_error(
+                f"Enheden {url_echo(raw)} i linket findes ikke i organisationen, eller du har ikke adgang til den."
+            )
+            return None
+        st.session_state[P_UNIT] = found
+    _restore(P_UNIT, units)
+    chosen = st.sidebar.selectbox(
         "Enhed",
         units,
         key=P_UNIT,
-        bind="query-params",
+        persist_state="session",
         format_func=lambda u: "\u2003" * (depth[u] - top_depth) + labels[u],
         help="Tallene dækker enheden og alle enheder under den.",
     )
+    if chosen is not None:
+        _remember(P_UNIT, chosen)
+    return chosen
+
+
+# A style-only st.html goes to the event container (no space in the page); it is a constant:
+# nothing from an extract or a URL is in it.
+# 1. Streamlit draws a toolbar over every chart and st.dataframe ("Show data", "Download as PNG",
+#    "Search", "Fullscreen"), in English and with no option to turn it off; Vega's own action menu
+#    is already off. The shared table has its own downloads.
+# 2. A headline figure (ui.tables.show_figures) is one unit: never broken across lines, shrunk to
+#    fit its box (15 characters at ~0.55 em each fit in the box at 12 % of its width per em).
+_APP_STYLE = (
+    "<style>"
+    '[data-testid="stElementToolbar"] { display: none !important; }'
+    '[class*="st-key-headline-"] { container-type: inline-size; }'
+    '[class*="st-key-headline-"] h4 { white-space: nowrap; font-size: min(1.5rem, 12cqi); }'
+    "</style>"
+)
+
+
+def hide_english_toolbars() -> None:
+    st.html(_APP_STYLE)
 
 
 def page_context() -> PageContext | None:
@@ -209,6 +292,9 @@ def page_context() -> PageContext | None:
     scope they have today (metrics.access)."""
     if not login_gate():  # nothing of the extract, not even its dates, before login
         return None
+    hide_english_toolbars()
+    for message in st.session_state.pop(_LINK_ERRORS, []):  # from a run restarted for the menu
+        st.error(message)
     root = extracts_root()
     _ensure_demo(root)
     found = list_extracts(root)
@@ -225,6 +311,7 @@ def page_context() -> PageContext | None:
     viewer = current_viewer(newest)
     if viewer is None:
         return None
+    _offer_pages_for(viewer)
     ex = _pick_extract(found, newest, reported)
     if ex is not newest and not _may_open(ex, viewer):
         return None
@@ -243,6 +330,40 @@ def _may_open(ex: Extract, viewer: Viewer) -> bool:
         show_denied(ex, viewer, current_page(), f"udtrækket {ex.as_of.isoformat()}")
         return False
     return True
+
+
+# Pages offered in the menu only to viewers who may use them (app.py builds the menu). A URL naming
+# one still opens it, and the page itself refuses and logs the attempt.
+_HIDDEN_PAGES = "_nav_hidden"
+CASE_PAGES = frozenset({"raadgiver", "sag"})
+AUDIT_PAGES = frozenset({"revisionslog"})
+MEETING_PAGES = frozenset({"moede"})  # team leaders, leaders and administration
+
+
+def hidden_pages() -> frozenset[str]:
+    """URL paths of the pages not offered to the current viewer (before login: the audit log)."""
+    hidden = st.session_state.get(_HIDDEN_PAGES)
+    return hidden if isinstance(hidden, frozenset) else AUDIT_PAGES
+
+
+def pages_hidden_for(viewer: Viewer) -> frozenset[str]:
+    from metrics.audit import can_read_audit
+
+    return (
+        (frozenset() if viewer.sees_case_rows else CASE_PAGES)
+        | (frozenset() if can_read_audit(viewer) else AUDIT_PAGES)
+        | (MEETING_PAGES if viewer.role == "raadgiver" else frozenset())
+    )
+
+
+def _offer_pages_for(viewer: Viewer) -> None:
+    """Rebuild the menu once when the viewer (a login, a demo persona) changes what it offers."""
+    hidden = pages_hidden_for(viewer)
+    if hidden != hidden_pages():
+        st.session_state[_HIDDEN_PAGES] = hidden
+        st.rerun()  # keeps _LINK_ERRORS for the next run
+    st.session_state[_HIDDEN_PAGES] = hidden
+    st.session_state.pop(_LINK_ERRORS, None)
 
 
 def data_note(ex: Extract) -> None:

@@ -13,6 +13,7 @@ filters work on values while the cell shows `1.234.567 kr.`, `87,5 %`, `14. jun.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -248,7 +249,10 @@ class Figure:
 def show_figures(figures: list[Figure]) -> None:
     """A compact row of headline figures (smaller type than st.metric, so full Danish
     amounts like 14.399.000 kr. fit five across)."""
-    for col, fig in zip(st.columns(len(figures), gap="small"), figures, strict=True):
-        box = col.container(border=True)
+    row = "-".join(f.label for f in figures)
+    for i, (col, fig) in enumerate(zip(st.columns(len(figures), gap="small"), figures, strict=True)):
+        # the key gives the box the class st-key-headline-…: ui.context's style keeps the value on
+        # one line and shrinks it to the box (no "kr" / "." split)
+        box = col.container(border=True, key=f"headline-{zlib.crc32(row.encode())}-{i}")
         box.caption(fig.label, help=fig.help)
         box.markdown("#### " + fig.value.replace(" ", "\u00a0"))

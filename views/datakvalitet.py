@@ -81,11 +81,10 @@ def _rejected_rows(rows: pl.DataFrame, table: str) -> None:
             on_click="ignore",
         )
 
-
-st.title("Datakvalitet")
 ctx = page_context()
 if ctx is None:
     st.stop()
+st.title("Datakvalitet")
 
 totals = quality.table_totals(ctx.ex)
 st.caption(

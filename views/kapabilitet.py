@@ -20,7 +20,7 @@ from metrics.contract import TABLES
 from metrics.demand import demand_by_channel, demand_by_month, reasons_pareto
 from ui.charts import capability_chart, channel_chart, demand_month_chart, pareto_chart
 from ui.context import page_context
-from ui.fmt import fmt_date, fmt_num, fmt_pct
+from ui.fmt import fmt_date, fmt_num, fmt_pct, url_echo
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
 
 P_FROM = "fra"  # URL parameter of the window start
@@ -40,7 +40,7 @@ def _pick_start() -> date | None:
                 raise ValueError(raw)
             parsed = date.fromisoformat(raw.replace("/", "-"))
         except ValueError:
-            st.error(f"Datoen {raw!r} i linket er ikke en gyldig dato (ÅÅÅÅ-MM-DD).")
+            st.error(f"Datoen {url_echo(raw)} i linket er ikke en gyldig dato (ÅÅÅÅ-MM-DD).")
             return None
         if parsed > ctx.as_of:
             st.error(

@@ -39,7 +39,7 @@ from ui.auth import audit_view, audited_download_data, download_audit, show_deni
 from ui.charts import cumulative_path, deviation_bars
 from ui.context import PageContext, extracts_root, load_cached, page_context
 from ui.export import or_refusal, refusal_zip
-from ui.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_num, fmt_value, md_escape
+from ui.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_num, fmt_value, md_escape, url_echo
 from ui.links import link_target
 from ui.tables import ColumnSpec, DownloadWrapper, Figure, show_figures, show_table
 
@@ -98,7 +98,7 @@ def _pick_before(ctx: PageContext) -> Path | None:
         st.session_state[P_BEFORE] = raw
     elif raw is not None and raw not in labels and raw not in labels.values():
         st.error(
-            f"Udtrækket {raw!r} i linket (foer) findes ikke blandt udtrækkene før "
+            f"Udtrækket {url_echo(raw)} i linket (foer) findes ikke blandt udtrækkene før "
             f"{fmt_date(ctx.ex.as_of)}. Viser i stedet udtrækket lige før; vælg et andet herunder."
         )
     chosen = st.selectbox(

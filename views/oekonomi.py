@@ -23,10 +23,10 @@ PAGE = "oekonomi"
 P_GROUPING = "gruppering"
 BUDGET_COLOUR, EXPECTED_COLOUR, ACTUAL_COLOUR = "#adb5bd", "#1c7ed6", "#1864ab"
 
-st.title("Økonomi")
 ctx = page_context()
 if ctx is None:
     st.stop()
+st.title("Økonomi")
 filters = ctx.filters()
 figures, expected_pct = reports.economy_headline(ctx.ex, ctx.scope, ctx.as_of)
 st.caption(
@@ -95,7 +95,8 @@ show_table(
 )
 if by in ("kind_id", "category"):
     st.caption("Budgettet lægges pr. konto og enhed, så det kan ikke fordeles på indsatstyper og kategorier.")
-left, right = st.columns(2, gap="medium")
+# one under the other: side by side, the account names and the legends were cut
+left, right = st.container(), st.container()
 with left:
     bars = (
         alt.Chart(
@@ -105,13 +106,13 @@ with left:
         .transform_calculate(Serie="datum.serie == 'budget' ? 'Budget' : 'Forventet'")
         .mark_bar()
         .encode(
-            y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=170)),
+            y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=420)),
             x=alt.X("kr:Q", title="kr.", axis=alt.Axis(format=",.0f")),
             yOffset=alt.YOffset("Serie:N", sort=["Budget", "Forventet"]),
             color=alt.Color(
                 "Serie:N",
                 scale=alt.Scale(domain=["Budget", "Forventet"], range=[BUDGET_COLOUR, EXPECTED_COLOUR]),
-                legend=alt.Legend(orient="bottom", title=None),
+                legend=alt.Legend(orient="bottom", title=None, labelLimit=0),
             ),
             tooltip=[
                 alt.Tooltip("label:N", title=group_name),
@@ -146,7 +147,7 @@ with right:
                 domain=["Forbrug + disponeret", "Budget, lige fordelt over året"],
                 range=[EXPECTED_COLOUR, BUDGET_COLOUR],
             ),
-            legend=alt.Legend(orient="bottom", title=None),
+            legend=alt.Legend(orient="bottom", title=None, labelLimit=0),
         ),
         strokeDash=alt.condition("datum.serie == 'budget_path'", alt.value([5, 4]), alt.value([1, 0])),
     )

@@ -19,7 +19,7 @@ from metrics.audit import (
     verify_configured,
 )
 from metrics.storage import db_url
-from ui.auth import audit_log_read, download_audit, show_denied
+from ui.auth import audit_log_read, download_audit, page_titles, show_denied
 from ui.context import page_context
 from ui.fmt import fmt_date, fmt_datetime, fmt_num, md_escape
 from ui.tables import ColumnSpec, show_table
@@ -124,7 +124,7 @@ table = events.select(
     pl.col("name").fill_null("(ukendt)").alias("Medarbejder"),
     pl.col("email").fill_null("").alias("E-mail"),
     pl.col("role").replace_strict(ROLE_LABELS, default="").alias("Rolle"),
-    pl.col("page").alias("Side"),
+    pl.col("page").replace(page_titles()).alias("Side"),  # the page's title, not its url path
     pl.col("action").replace_strict(ACTION_LABELS, default=None).alias("Hændelse"),
     pl.col("target").fill_null("").alias("Forsøgt"),
     pl.col("case_ids").list.join(", ").alias("Sager"),

@@ -19,7 +19,7 @@ from metrics.casework import (
 )
 from ui.auth import audit_denied, audit_view, download_audit
 from ui.context import PageContext, page_context
-from ui.fmt import danish, fmt_date, fmt_dkk, fmt_num, md_escape
+from ui.fmt import danish, fmt_date, fmt_dkk, fmt_month, fmt_num, md_escape
 from ui.tables import ColumnSpec, show_table
 
 P_CASE = "sag"
@@ -48,7 +48,7 @@ INTERVENTION_COLUMNS: dict[str, ColumnSpec] = {
 PAYMENT_COLUMNS: dict[str, ColumnSpec] = {
     "payment_id": ColumnSpec("Betaling"),
     "kind_name": ColumnSpec("Indsats"),
-    "period": ColumnSpec("Periode (måned)", "date"),
+    "period": ColumnSpec("Periode (måned)", "month"),
     "posted_on": ColumnSpec("Bogført", "date"),
     "amount": ColumnSpec("Beløb", "dkk"),
 }
@@ -157,7 +157,12 @@ def _template(chart: alt.TopLevelMixin) -> dict[str, Any]:
 @st.cache_data(show_spinner=False)
 def _timeline_spec() -> dict[str, Any]:
     # one row per intervention (a renewal of the same kind overlaps its predecessor)
-    y = alt.Y("row_label:N", title=None, sort=alt.EncodingSortField("start_on", op="min"))
+    y = alt.Y(
+        "row_label:N",
+        title=None,
+        sort=alt.EncodingSortField("start_on", op="min"),
+        axis=alt.Axis(labelLimit=320),
+    )
     base = alt.Chart()
     bars = base.mark_bar(cornerRadius=3, height={"band": 0.6}).encode(
         x=alt.X("start_on:T", title=None, axis=alt.Axis(format="%b %Y")),
@@ -169,9 +174,14 @@ def _timeline_spec() -> dict[str, Any]:
             scale=alt.Scale(domain=list(CATEGORY_LABELS.values())),
             legend=alt.Legend(orient="top"),
         ),
-        opacity=alt.condition("datum.open_ended", alt.value(0.55), alt.value(1.0)),
+        # an ongoing intervention keeps its category's full colour (a lighter bar would read as
+        # another category); it is marked by a dark dashed outline and »løbende ▶«
+        stroke=alt.condition("datum.open_ended", alt.value("#1B1F24"), alt.value(None)),
+        strokeDash=alt.condition("datum.open_ended", alt.value([5, 3]), alt.value([1, 0])),
+        strokeWidth=alt.condition("datum.open_ended", alt.value(1.5), alt.value(0)),
         tooltip=[
             alt.Tooltip("kind_name:N", title="Indsats"),
+            alt.Tooltip("intervention_id:N", title="Indsats-id"),
             alt.Tooltip("provider:N", title="Leverandør"),
             alt.Tooltip("start_on:T", title="Start", format="%d. %b %Y"),
             alt.Tooltip("end_label:N", title="Slut"),
@@ -189,37 +199,46 @@ def _timeline_spec() -> dict[str, Any]:
     return _template(danish(alt.layer(bars, open_ends, today)))
 
 
+ACTUAL_LABEL, PLANNED_LABEL = "Forbrug (bogført)", "Planlagt (indsatsernes pris)"
+
+
 @st.cache_data(show_spinner=False)
 def _monthly_spec() -> dict[str, Any]:
-    x = alt.X("month:T", title=None, timeUnit="yearmonth", axis=alt.Axis(format="%b"))
+    # twelve discrete months: a temporal axis would add a 13th tick ("jan") after December
+    x = alt.X("month:O", title=None, timeUnit="month", axis=alt.Axis(format="%b", labelAngle=0))
     y_title = "kr. pr. måned"
     tooltip = [
         alt.Tooltip("month:T", title="Måned", timeUnit="yearmonth", format="%B %Y"),
         alt.Tooltip("actual:Q", title="Forbrug (kr.)", format=",.0f"),
         alt.Tooltip("planned:Q", title="Planlagt (kr.)", format=",.0f"),
     ]
+    colour = alt.Scale(domain=[ACTUAL_LABEL, PLANNED_LABEL], range=["#9CC3E0", "#C4531A"])
     bars = (
         alt.Chart()
-        .mark_bar(opacity=0.8)
+        .transform_calculate(series=f"'{ACTUAL_LABEL}'")
+        .mark_bar(width={"band": 0.7})
         .encode(
             x=x,
             y=alt.Y("actual:Q", title=y_title, axis=alt.Axis(format=",.0f")),
-            color=alt.datum("Forbrug (bogført)"),
+            color=alt.Color("series:N", scale=colour, legend=alt.Legend(title=None)),
             tooltip=tooltip,
         )
     )
+    # on top of the bars, dark and with a white halo, so it shows where it runs along their tops
+    halo = alt.Chart().mark_line(strokeWidth=5, color="white").encode(x=x, y=alt.Y("planned:Q", title=y_title))
     line = (
         alt.Chart()
-        .mark_line(point=True, strokeWidth=2)
+        .transform_calculate(series=f"'{PLANNED_LABEL}'")
+        .mark_line(point=alt.OverlayMarkDef(size=45, filled=True), strokeWidth=2.5)
         .encode(
             x=x,
             y=alt.Y("planned:Q", title=y_title),
-            color=alt.datum("Planlagt (indsatsernes pris)"),
+            color=alt.Color("series:N", scale=colour),
             tooltip=tooltip,
         )
     )
-    chart = danish(alt.layer(bars, line).properties(height=260))
-    return _template(chart.configure_legend(orient="top", title=None))
+    chart = danish(alt.layer(bars, halo, line).properties(height=260))
+    return _template(chart.configure_legend(orient="top", title=None, labelLimit=0))
 
 
 def timeline_frame(d: CaseDetail, ctx: PageContext) -> pl.DataFrame:
@@ -236,8 +255,19 @@ def timeline_frame(d: CaseDetail, ctx: PageContext) -> pl.DataFrame:
         .otherwise(pl.lit("Nej"))
         .alias("open_text"),
         pl.lit(ctx.as_of).alias("as_of"),
-        (pl.col("kind_name") + pl.lit(" · ") + pl.col("intervention_id")).alias("row_label"),
+        pl.Series("row_label", row_labels(d.interventions), dtype=pl.String),
     )
+
+
+def row_labels(interventions: pl.DataFrame) -> list[str]:
+    """Timeline row labels a reader can tell apart: kind and period ("Opholdssted · mar. 2024 –
+    løbende"); two rows alike in that get their intervention id too."""
+    labels = [
+        f"{kind} · {fmt_month(start)} – {'løbende' if end is None else fmt_month(end)}"
+        for kind, start, end in interventions.select("kind_name", "start_on", "end_on").iter_rows()
+    ]
+    ids = interventions["intervention_id"].to_list()
+    return [f"{lbl} ({iid})" if labels.count(lbl) > 1 else lbl for lbl, iid in zip(labels, ids, strict=True)]
 
 
 def timeline(d: CaseDetail, frame: pl.DataFrame) -> None:
@@ -245,6 +275,38 @@ def timeline(d: CaseDetail, frame: pl.DataFrame) -> None:
     # the height holds the legend and the axis too (autosize "fit")
     spec["height"] = 110 + 36 * d.interventions.height
     st.vega_lite_chart(frame, spec, width="stretch")
+
+
+def payments(d: CaseDetail, ctx: PageContext, case_id: str, filters: dict[str, str]) -> None:
+    """Newest first: this year's payments open, earlier years folded away."""
+    this_year = d.payments.filter(pl.col("this_year"))
+    earlier = d.payments.filter(~pl.col("this_year"))
+    if this_year.height:
+        show_table(
+            this_year,
+            PAYMENT_COLUMNS,
+            key="sag_betalinger",
+            title=f"Betalinger {ctx.as_of.year} – sag {case_id}",
+            filters=filters,
+            audit=download_audit(ctx, PAGE, [case_id]),
+        )
+    else:
+        st.markdown(f"##### Betalinger {ctx.as_of.year}")
+        st.caption(f"Ingen betalinger for måneder i {ctx.as_of.year}.")
+    # a toggle, not an expander: a folded expander still loads its grid (a component iframe that
+    # costs the browser ~0.5 s), a toggle that is off draws nothing
+    if earlier.height and st.toggle(
+        f"Vis betalinger for tidligere år ({fmt_num(earlier.height)})", key=f"sag_tidligere_{case_id}"
+    ):
+        with st.container():
+            show_table(
+                earlier,
+                PAYMENT_COLUMNS,
+                key="sag_betalinger_tidligere",
+                title=f"Betalinger før {ctx.as_of.year} – sag {case_id}",
+                filters=filters,
+                audit=download_audit(ctx, PAGE, [case_id]),
+            )
 
 
 def main() -> None:
@@ -278,7 +340,7 @@ def main() -> None:
     if d.interventions.height:
         frame = timeline_frame(d, ctx)
         timeline(d, frame)
-        st.caption("Lys bjælke til højre kant med »løbende ▶«: indsatsen har ingen slutdato.")
+        st.caption("Stiplet kant og »løbende ▶«: indsatsen har ingen slutdato.")
         show_table(
             frame,
             INTERVENTION_COLUMNS,
@@ -297,14 +359,7 @@ def main() -> None:
         "månedlige pris × den andel af månedens dage, indsatsen løber."
     )
 
-    show_table(
-        d.payments,
-        PAYMENT_COLUMNS,
-        key="sag_betalinger",
-        title=f"Betalinger – sag {case_id}",
-        filters=filters,
-        audit=download_audit(ctx, PAGE, [case_id]),
-    )
+    payments(d, ctx, case_id, filters)
     if d.deadlines.height:
         show_table(
             d.deadlines.with_columns(pl.col("status").replace_strict(STATUS_ICONS).alias("status_text")),

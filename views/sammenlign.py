@@ -161,10 +161,10 @@ def _kpi_frame(c: Comparison) -> pl.DataFrame:
 
 
 def main() -> None:
-    st.title("Sammenlign udtræk")
     ctx = page_context()
     if ctx is None:
         return
+    st.title("Sammenlign udtræk")
     path = _pick_before(ctx)
     if path is None:
         return

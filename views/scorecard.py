@@ -260,6 +260,9 @@ def _summary(details: list[KpiDetail]) -> str:
     )
 
 
+CASCADE_COLUMN_PX = 74
+
+
 def _cascade(figures: Figures, details: list[KpiDetail], ctx: PageContext) -> None:
     st.subheader("Kaskade ned i organisationen")
     if not ctx.tree.children.get(ctx.unit_id):
@@ -272,7 +275,9 @@ def _cascade(figures: Figures, details: list[KpiDetail], ctx: PageContext) -> No
         "Gå ned i en enhed med knapperne under tabellen."
     )
     columns = [k.short_name for k in card.kpis]
-    index = [("I alt: " if r.is_total else "") + r.name for r in rows]
+    # a row without any figure says so in its name, and the caption below says why
+    empty = [r.name for r in rows if all(c.status == "none" for c in r.cells)]
+    index = [("I alt: " if r.is_total else "") + r.name + (" – ingen data" if r.name in empty else "") for r in rows]
     text = pd.DataFrame(
         [[f"{STATUS[c.status][0]} {fmt_value(c.value, d.format)}" for c, d in zip(r.cells, details, strict=True)]
          for r in rows],
@@ -289,9 +294,21 @@ def _cascade(figures: Figures, details: list[KpiDetail], ctx: PageContext) -> No
         styled,
         column_config={
             "_index": st.column_config.TextColumn("Enhed", pinned=True),
-            **{k.short_name: st.column_config.TextColumn(k.short_name, help=k.name) for k in card.kpis},
+            # narrow enough for all KPI columns at 1440 px; the header's tooltip has the full name
+            **{
+                k.short_name: st.column_config.TextColumn(k.short_name, help=k.name, width=CASCADE_COLUMN_PX)
+                for k in card.kpis
+            },
         },
     )
+    gaps = [r.name for r in rows if any(c.status == "none" for c in r.cells)]
+    if gaps:
+        st.caption(
+            f"⚪ – betyder ingen data, ikke nul: nøgletallet har intet grundlag i enheden på datoen (ingen "
+            f"sager, underretninger, frister, budget, fravær eller målinger, der hører til den). Gælder "
+            f"{md_escape(', '.join(gaps))}."
+            + (f" {md_escape(', '.join(empty))} har slet ingen tal." if empty else "")
+        )
     key = f"drill_{ctx.unit_id}"
     st.pills(
         "Gå ned i",

@@ -19,10 +19,10 @@ TARGET_COLOUR, LINE = "#c92a2a", "#1c7ed6"
 LONG_DAYS = 14
 
 PAGE = "sygefravaer"
-st.title("Sygefravær")
 ctx = page_context()
 if ctx is None:
     st.stop()
+st.title("Sygefravær")
 filters = ctx.filters()
 value = registry.compute(ctx.ex, "sygefravaer_pct", ctx.scope, ctx.as_of)
 target = reports.scorecard_target("sygefravaer_pct")
@@ -38,8 +38,11 @@ figures = [
         "Fra scorecardet (config/scorecard.toml).",
     ),
 ]
+OWN = ctx.viewer.sees_only_own_rows  # a caseworker sees her own absences only, not her team's
 if ctx.viewer.sees_case_rows:
-    figures.append(Figure(f"Fravær over {LONG_DAYS} dage i år", fmt_num(spells.height)))
+    figures.append(
+        Figure(f"{'Dit fravær' if OWN else 'Fravær'} over {LONG_DAYS} dage i år", fmt_num(spells.height))
+    )
 show_figures(figures)
 if target is None:
     st.warning("Scorecardet har intet mål for sygefravær, eller filen kan ikke læses.", icon="⚠️")
@@ -88,10 +91,11 @@ with left:
         "Søjler: månedens sygefravær. Linje: år til dato ved hver månedsudgang (nøgletallet). Stiplet: målet."
     )
 with right:
-    # Red above the target, green below it (the colour scale is centred on the target).
-    colour = alt.Scale(scheme="redyellowgreen", reverse=True)
+    # Orange above the target, blue below it, pale at the target: a diverging scale that
+    # colour-blind readers can tell apart (no red–green), centred on the target.
+    colour = alt.Scale(scheme="blueorange")
     if target is not None:
-        colour = alt.Scale(scheme="redyellowgreen", reverse=True, domainMid=target.value)
+        colour = alt.Scale(scheme="blueorange", domainMid=target.value)
     heat = (
         alt.Chart(monthly, title="Sygefravær pr. enhed og måned, %")
         .mark_rect()
@@ -102,12 +106,18 @@ with right:
             tooltip=tooltip,
         )
     )
+    # white on the dark ends of the scale, black on the pale middle
+    far = 2.0 if target is None else max(2.0, target.value * 0.6)
+    mid = 0.0 if target is None else target.value
     labels = heat.mark_text(fontSize=11).encode(
-        text=alt.Text("pct:Q", format=",.1f"), color=alt.value("black")
+        text=alt.Text("pct:Q", format=",.1f"),
+        color=alt.condition(f"abs(datum.pct - {mid}) > {far}", alt.value("white"), alt.value("black")),
     )
     st.altair_chart(danish(alt.layer(heat, labels).properties(height=alt.Step(30))), width="stretch")
     st.caption(
-        "Hver måned for sig: sygedage ÷ planlagte arbejdsdage i måneden. Første række er hele enheden."
+        "Hver måned for sig: sygedage ÷ planlagte arbejdsdage i måneden. Orange: over målet, blå: under. "
+        "Første række er hele enheden. »(direkte)«: de medarbejdere, der hører direkte til enheden "
+        "selv (fx ledelse og stab) og ikke til en af enhederne under den."
     )
 
 show_table(
@@ -126,7 +136,7 @@ show_table(
 
 # --- long absences ---------------------------------------------------------------------------
 
-SPELLS_TITLE = f"Sygefravær over {LONG_DAYS} dage i år"
+SPELLS_TITLE = f"{'Dit sygefravær' if OWN else 'Sygefravær'} over {LONG_DAYS} dage i år"
 if not ctx.viewer.sees_case_rows:
     st.markdown(f"##### {SPELLS_TITLE}")
     st.info(
@@ -135,7 +145,18 @@ if not ctx.viewer.sees_case_rows:
     st.stop()
 if spells.height == 0:
     st.markdown(f"##### {SPELLS_TITLE}")
-    st.success(f"Ingen sammenhængende sygefravær over {LONG_DAYS} dage i år.", icon="✅")
+    if OWN:
+        st.success(
+            f"Du har ikke haft sammenhængende sygefravær over {LONG_DAYS} dage i år. Som rådgiver ser du "
+            "kun dine egne fraværsperioder; tallene for enheden ovenfor dækker alle.",
+            icon="✅",
+        )
+    else:
+        st.success(
+            f"Ingen medarbejdere i {md_escape(ctx.unit_name)} har haft sammenhængende sygefravær over "
+            f"{LONG_DAYS} dage i år.",
+            icon="✅",
+        )
 else:
     # named staff health data: who opened the list is logged, with the employees shown
     shown_staff = (
@@ -158,5 +179,6 @@ else:
         audit=download_audit(ctx, PAGE, [], shown_staff),
     )
     st.caption(
-        "Sammenhængende perioder med egen sygdom. Igangværende fravær tælles til og med opgørelsesdatoen."
+        ("Dine egne sammenhængende perioder" if OWN else "Sammenhængende perioder")
+        + " med egen sygdom. Igangværende fravær tælles til og med opgørelsesdatoen."
     )

@@ -19,10 +19,10 @@ from ui.tables import ColumnSpec, Figure, show_figures, show_table
 BAR, LINE, TARGET = "#1c7ed6", "#e8590c", "#2b8a3e"
 PAGE = "underretninger"
 
-st.title("Underretninger")
 ctx = page_context()
 if ctx is None:
     st.stop()
+st.title("Underretninger")
 filters = ctx.filters()
 count = registry.compute(ctx.ex, "underretninger_antal", ctx.scope, ctx.as_of)
 share = registry.compute(ctx.ex, "underretninger_24t_pct", ctx.scope, ctx.as_of)
