@@ -246,10 +246,11 @@ class Figure:
     help: str | None = None
 
 
-def show_figures(figures: list[Figure]) -> None:
+def show_figures(figures: list[Figure], key: str = "") -> None:
     """A compact row of headline figures (smaller type than st.metric, so full Danish
-    amounts like 14.399.000 kr. fit five across)."""
-    row = "-".join(f.label for f in figures)
+    amounts like 14.399.000 kr. fit five across). `key` tells apart rows that show the same
+    labels on one page (e.g. one row per measure)."""
+    row = key + "-" + "-".join(f.label for f in figures)
     for i, (col, fig) in enumerate(zip(st.columns(len(figures), gap="small"), figures, strict=True)):
         # the key gives the box the class st-key-headline-…: ui.context's style keeps the value on
         # one line and shrinks it to the box (no "kr" / "." split)

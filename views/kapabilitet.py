@@ -95,7 +95,8 @@ for measure in MEASURES.values():
             ),
             Figure("5 %-fraktil", _n(f.p05, measure.unit)),
             Figure("95 %-fraktil", _n(f.p95, measure.unit)),
-        ]
+        ],
+        key=measure.id,
     )
     if f.n < 2:
         st.info(
