@@ -335,6 +335,9 @@ def _append_locked(conn: Connection, events: Sequence[AuditEvent]) -> tuple[list
     """Append inside the caller's write transaction; returns (ids, rows, newest hash)."""
     storage.lock(conn, storage.LOCK_AUDIT)
     last_id, seq, prev = _head(conn)
+    # SQLite does not enforce audit_case's foreign key: a case row slipped in for a future id
+    # must never become part of a real event, so new ids start above every case row's too.
+    last_id = max(last_id, int(conn.execute(select(func.max(audit_case.c.event_id))).scalar() or 0))
     ids: list[int] = []
     for ev in events:
         last_id, seq = last_id + 1, seq + 1

@@ -277,6 +277,9 @@ def _figures_and_masks(
         none = np.zeros(n, dtype=bool)
         return CapabilityFigures(n), none, none.copy()
     mean = math.fsum(x) / n
+    # One correction step: fsum(x) / n rounds twice, and a constant series must have its
+    # own value as mean (or every item falls outside the zero-width limits by an ulp).
+    mean += math.fsum(x - mean) / n
     mr_bar = math.fsum(np.abs(np.diff(x))) / (n - 1)
     lower = max(0.0, mean - XMR_FACTOR * mr_bar)
     upper = mean + XMR_FACTOR * mr_bar

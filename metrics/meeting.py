@@ -45,7 +45,7 @@ from metrics.kpis import HOURS_24, on_time_24h, overdue
 from metrics.org import org_tree
 from metrics.reports import SOURCE_LABELS, account_label, economy_by, economy_monthly, top_cases
 from metrics.scope import Scope, scoped
-from metrics.scorecard import Scorecard, evaluate_scorecard
+from metrics.scorecard import Scorecard, evaluate_scorecard, for_extract
 from metrics.values import cutoff
 
 # Who holds the meeting: leaders and team leaders; administration sees aggregates only.
@@ -279,6 +279,8 @@ def _before_value(prev: Extract | None, metric: str, unit_id: str) -> float | No
         return None
     if metric not in registry.REGISTRY and metric not in registry.measurement_ids(prev):
         return None
+    if not registry.available(prev, metric):  # e.g. no contacts at the previous extract
+        return None
     v = registry.compute(prev, metric, Scope.unit(unit_id), prev.as_of).value
     return None if v is None or v != v else v
 
@@ -289,6 +291,7 @@ def scorecard_kpis(
     """Every scorecard KPI at as_of with its value at the previous extract's own as_of,
     the change and its judgement (metrics.compare.judge); to_discuss = red or yellow or
     worsened."""
+    card = for_extract(now, card)  # no row for a KPI whose optional table is absent
     rows = evaluate_scorecard(now, card, unit_id, as_of)
     perspective = {p.id: p.name for p in card.perspectives}
     out = []

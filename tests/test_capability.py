@@ -110,6 +110,17 @@ def test_both_rules_on_one_item_one_entry_each() -> None:
     )
 
 
+def test_a_constant_series_has_its_value_as_mean_and_limits_and_no_signal() -> None:
+    # 24 months of the same survey score 3.7: mean 24 × 3.7 ÷ 24 = 3.7, mR̄ 0, so lower =
+    # upper = 3.7 and no item lies above or below them (nor off the mean for rule 2). Summing
+    # 3.7 twenty-four times and dividing gave 3.7000000000000006, which put every item
+    # "below lower" (rule 1).
+    for value, n in ((3.7, 24), (62.3, 24), (0.1, 3)):
+        f = capability_figures([value] * n)
+        assert (f.mean, f.mr_bar, f.lower, f.upper) == (value, 0.0, value, value)
+        assert f.signals == ()
+
+
 # --- the items of each measure on tiny extracts -------------------------------------------
 
 

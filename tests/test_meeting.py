@@ -369,3 +369,36 @@ def test_matrix_follows_the_economy_functions(small_extract: Extract) -> None:
     assert dict(zip(row["account"], row["budget"], strict=True)) == pytest.approx(
         dict(zip(by_account["group"], by_account["budget"], strict=True))
     )
+
+
+def test_agenda_leaves_out_a_kpi_whose_optional_table_is_absent(now: Extract, tmp_path: Any) -> None:
+    # The extract has no contacts.parquet: fejlefterspoergsel_pct gets no row (as on the
+    # scorecard), and the other KPI is still there (overdue deadlines at 14 Jun: d1, d2 = 2).
+    path = tmp_path / "scorecard.toml"
+    path.write_text(
+        SCORECARD.split("[[perspectives.kpis]]\nid = \"sager\"")[0]
+        + '[[perspectives.kpis]]\nid = "fejl"\nname = "Fejlefterspørgsel"\n'
+        'metric = "fejlefterspoergsel_pct"\ntarget = 20\ndirection = "lower"\ntolerance = 5\n',
+        encoding="utf-8",
+    )
+    card = load_scorecard(path)
+    assert not now.present("contacts")
+    a = agenda(now, None, "K", SYSTEM, card)
+    assert a.scorecard.select("kpi_id", "value").rows() == [("frister", 2.0)]
+
+
+def test_a_previous_extract_without_contacts_has_no_before_value(before: Extract, tmp_path: Any) -> None:
+    # now has one contact (3 Jun 2024) → henvendelser_antal 1; the previous extract has no
+    # contacts.parquet, so there is nothing to compare with (not "0 → 1, worsened").
+    contact = {"contact_id": "h1", "unit_id": "A", "case_id": None, "received_at": datetime(2024, 6, 3, 9),
+               "channel": "telefon", "demand_type": "fejl", "reason": "Har ikke hørt fra rådgiver"}  # fmt: skip
+    now_c = clean_extract(NOW, **now_rows(), contacts=[contact])
+    path = tmp_path / "scorecard.toml"
+    path.write_text(
+        'title = "T"\n[[perspectives]]\nid = "d"\nname = "D"\n[[perspectives.kpis]]\nid = "h"\n'
+        'name = "Henvendelser"\nmetric = "henvendelser_antal"\ntarget = 5\ndirection = "lower"\ntolerance = 0\n',
+        encoding="utf-8",
+    )
+    a = agenda(now_c, before, "K", SYSTEM, load_scorecard(path))
+    row = a.scorecard.row(0, named=True)
+    assert (row["value"], row["before"], row["change"], row["judgement"]) == (1.0, None, None, "no_data")

@@ -217,6 +217,28 @@ def test_insert_over_an_existing_id_refused(db_url: str) -> None:
     assert verify(db_url).ok
 
 
+def test_a_case_row_slipped_in_ahead_is_never_adopted_by_the_next_event(db_url: str) -> None:
+    # Five events (ids 1..5). A plain INSERT of a case row for the next id, 6: PostgreSQL
+    # refuses it (foreign key), SQLite does not enforce the key and keeps it. The next append
+    # must not become event 6, or the search would say that person was shown C-forged and
+    # verify would blame their row as changed: it takes id 7, and C-forged stays on no event.
+    five(db_url)
+    if is_pg(db_url):
+        with pytest.raises(DBAPIError):
+            raw(db_url, "INSERT INTO audit_case VALUES (6, 'C-forged')")
+    else:
+        raw(db_url, "INSERT INTO audit_case VALUES (6, 'C-forged')")
+    (new_id,) = append_many([ev(6, cases=("C6",))], db_url)
+    assert new_id == (6 if is_pg(db_url) else 7)
+    with storage.engine(db_url).connect() as conn:
+        shown = conn.execute(
+            text("SELECT case_id FROM audit_case WHERE event_id = :e"), {"e": new_id}
+        ).scalars().all()
+    assert shown == ["C6"]
+    result = verify(db_url)
+    assert result.ok and result.rows == 6, result.message
+
+
 # --- verify ------------------------------------------------------------------------------------
 
 
