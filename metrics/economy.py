@@ -219,6 +219,11 @@ def udgift_pr_sag_aendring_pct(ex: Extract, scope: Scope, as_of: date) -> KpiVal
     earlier = one_year_earlier(as_of)
     now = udgift_pr_sag_frames(scoped_payments_year(ex, scope, as_of.year), as_of)
     before = udgift_pr_sag_frames(scoped_payments_year(ex, scope, earlier.year), earlier)
+    return udgift_change(now, before)
+
+
+def udgift_change(now: KpiValue, before: KpiValue) -> KpiValue:
+    """udgift_pr_sag_aendring_pct from udgift_pr_sag at as_of and one year earlier."""
     basis = now.basis + before.basis
     if now.value is None or before.value is None or before.value == 0:
         return KpiValue(None, basis, now.value, before.value)

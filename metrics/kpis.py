@@ -122,10 +122,16 @@ def _employment_window(as_of: date) -> list[pl.Expr]:
     ]
 
 
-def sygefravaer_pct_frames(employees: pl.DataFrame, absences: pl.DataFrame, as_of: date) -> KpiValue:
-    emp = employees.select("employee_id", "fte", *_employment_window(as_of))
-    scheduled = float(
-        emp.select((_weekdays(pl.col("win_lo"), pl.col("win_hi")) * pl.col("fte")).sum()).item()
+def sygefravaer_parts(
+    employees: pl.DataFrame, absences: pl.DataFrame, as_of: date, by: Sequence[str] = ()
+) -> pl.DataFrame:
+    """Per group of `by` (columns of `employees`; none: one row): scheduled and sick FTE-weekdays
+    and the rows they rest on (employees, then sick spells). The one definition of sygefravaer_pct."""
+    by = list(by)
+    emp = employees.select("employee_id", "fte", *by, *_employment_window(as_of))
+    scheduled = emp.group_by(by or pl.lit(0).alias("_g")).agg(
+        (_weekdays(pl.col("win_lo"), pl.col("win_hi")) * pl.col("fte")).sum().alias("scheduled"),
+        pl.len().alias("employees"),
     )
     spells = (
         absences.filter(pl.col("kind") == "egen_sygdom")
@@ -148,10 +154,30 @@ def sygefravaer_pct_frames(employees: pl.DataFrame, absences: pl.DataFrame, as_o
             .alias("run")
         )
         .group_by("employee_id", "run")
-        .agg(pl.col("lo").min(), pl.col("hi").max(), pl.col("fte").first())
+        .agg(pl.col("lo").min(), pl.col("hi").max(), pl.col("fte").first(), *[pl.col(c).first() for c in by])
     )
-    sick = float(merged.select((_weekdays(pl.col("lo"), pl.col("hi")) * pl.col("fte")).sum()).item())
-    return ratio(sick, scheduled, emp.height + spells.height)
+    key = by or ["_g"]
+    sick = merged.group_by(by or pl.lit(0).alias("_g")).agg(
+        (_weekdays(pl.col("lo"), pl.col("hi")) * pl.col("fte")).sum().alias("sick")
+    )
+    n_spells = spells.group_by(by or pl.lit(0).alias("_g")).agg(pl.len().alias("spells"))
+    return (
+        scheduled.join(sick, on=key, how="full", coalesce=True, nulls_equal=True)
+        .join(n_spells, on=key, how="full", coalesce=True, nulls_equal=True)
+        .with_columns(pl.col("scheduled", "sick").fill_null(0.0), pl.col("employees", "spells").fill_null(0))
+    )
+
+
+def sygefravaer_value(sick: float, scheduled: float, employees: int, spells: int) -> KpiValue:
+    return ratio(float(sick), float(scheduled), int(employees) + int(spells))
+
+
+def sygefravaer_pct_frames(employees: pl.DataFrame, absences: pl.DataFrame, as_of: date) -> KpiValue:
+    parts = sygefravaer_parts(employees, absences, as_of)
+    if parts.height == 0:
+        return sygefravaer_value(0.0, 0.0, 0, 0)
+    r = parts.row(0, named=True)
+    return sygefravaer_value(r["sick"], r["scheduled"], r["employees"], r["spells"])
 
 
 def personaleomsaetning_pct_frames(employees: pl.DataFrame, as_of: date) -> KpiValue:
@@ -181,6 +207,14 @@ def measurement_frames(
     rows takes the weighted mean of its children's values found by this same rule, and
     their summed weight; a weight of 0 contributes nothing. basis: the rows used.
     """
+    return measurement_values(measurements, children, kpi_id, as_of)(unit_id)
+
+
+def measurement_values(
+    measurements: pl.DataFrame, children: Mapping[str, Sequence[str]], kpi_id: str, as_of: date
+) -> Callable[[str], KpiValue]:
+    """`measurement_frames` for any unit whose subtree's rows are in `measurements` (one pass
+    over the rows, then the tree): what the cascade asks for each child."""
     m = measurements.filter((pl.col("kpi_id") == kpi_id) & (pl.col("period_end") <= as_of))
     latest = m.filter(pl.col("period_end") == pl.col("period_end").max().over("unit_id"))
     w = pl.col("respondents").fill_null(1).cast(pl.Float64)
@@ -215,7 +249,7 @@ def measurement_frames(
             return KpiValue(None, 0)
         return ratio(vw, weight, basis, scale=1.0)
 
-    return value_of(unit_id)
+    return value_of
 
 
 # --- scoped wrappers -----------------------------------------------------------------
