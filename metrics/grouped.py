@@ -105,7 +105,7 @@ def _deadlines_met(kind: str | None) -> Grouped:
 
 
 def _frister_overskredne(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
-    return _counts(with_child(ex, "deadlines", unit).filter(kpis.overdue(as_of)), kids)
+    return _counts(with_child(ex, "deadlines_open", unit, as_of.year).filter(kpis.overdue(as_of)), kids)
 
 
 def _underretninger_antal(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:

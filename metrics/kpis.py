@@ -13,7 +13,7 @@ import polars as pl
 
 from metrics.extract import Extract
 from metrics.org import org_tree
-from metrics.scope import Scope, scoped, scoped_year
+from metrics.scope import Scope, scoped, scoped_open_deadlines, scoped_year
 from metrics.values import KpiValue, cutoff, ratio, year_start
 
 DAY = timedelta(days=1)
@@ -276,7 +276,7 @@ def opfoelgninger_rettidige_pct(ex: Extract, scope: Scope, as_of: date) -> KpiVa
 
 
 def frister_overskredne(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
-    return frister_overskredne_frames(scoped(ex, "deadlines", scope), as_of)
+    return frister_overskredne_frames(scoped_open_deadlines(ex, scope, as_of.year), as_of)
 
 
 def underretninger_antal(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
