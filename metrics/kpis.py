@@ -23,15 +23,22 @@ HOURS_24 = timedelta(hours=24)
 # --- cases and deadlines -------------------------------------------------------------
 
 
-def active_on(as_of: date) -> pl.Expr:
+AsOf = date | pl.Expr  # a date, or a date column (a trend evaluates every month end at once)
+
+
+def _lit(day: AsOf) -> pl.Expr:
+    return day if isinstance(day, pl.Expr) else pl.lit(day)
+
+
+def active_on(as_of: AsOf) -> pl.Expr:
     return (pl.col("opened_on") <= as_of) & (
-        pl.col("closed_on").is_null() | (pl.lit(as_of) < pl.col("closed_on"))
+        pl.col("closed_on").is_null() | (_lit(as_of) < pl.col("closed_on"))
     )
 
 
-def employed_on(day: date) -> pl.Expr:
+def employed_on(day: AsOf) -> pl.Expr:
     return (pl.col("employed_from") <= day) & (
-        pl.col("employed_to").is_null() | (pl.lit(day) <= pl.col("employed_to"))
+        pl.col("employed_to").is_null() | (_lit(day) <= pl.col("employed_to"))
     )
 
 
@@ -115,52 +122,61 @@ def _weekdays(lo: pl.Expr, hi: pl.Expr) -> pl.Expr:
     return pl.when(hi >= lo).then(pl.business_day_count(lo, hi + DAY)).otherwise(0)
 
 
-def _employment_window(as_of: date) -> list[pl.Expr]:
+def _employment_window(as_of: AsOf) -> list[pl.Expr]:
+    start = pl.date(as_of.dt.year(), 1, 1) if isinstance(as_of, pl.Expr) else pl.lit(year_start(as_of))
     return [
-        pl.max_horizontal(pl.col("employed_from"), pl.lit(year_start(as_of))).alias("win_lo"),
-        pl.min_horizontal(pl.col("employed_to").fill_null(pl.lit(as_of)), pl.lit(as_of)).alias("win_hi"),
+        pl.max_horizontal(pl.col("employed_from"), start).alias("win_lo"),
+        pl.min_horizontal(pl.col("employed_to").fill_null(_lit(as_of)), _lit(as_of)).alias("win_hi"),
     ]
 
 
 def sygefravaer_parts(
-    employees: pl.DataFrame, absences: pl.DataFrame, as_of: date, by: Sequence[str] = ()
+    employees: pl.DataFrame, absences: pl.DataFrame, as_of: AsOf, by: Sequence[str] = ()
 ) -> pl.DataFrame:
     """Per group of `by` (columns of `employees`; none: one row): scheduled and sick FTE-weekdays
-    and the rows they rest on (employees, then sick spells). The one definition of sygefravaer_pct."""
+    and the rows they rest on (employees, then sick spells inside their window). The one
+    definition of sygefravaer_pct; `as_of` may be a date column of `employees` (one row per
+    employee and date, grouped by it)."""
     by = list(by)
+    group = by or [pl.lit(0).alias("_g")]
+    key = by or ["_g"]
     emp = employees.select("employee_id", "fte", *by, *_employment_window(as_of))
-    scheduled = emp.group_by(by or pl.lit(0).alias("_g")).agg(
+    scheduled = emp.group_by(group).agg(
         (_weekdays(pl.col("win_lo"), pl.col("win_hi")) * pl.col("fte")).sum().alias("scheduled"),
         pl.len().alias("employees"),
     )
-    spells = (
-        absences.filter(pl.col("kind") == "egen_sygdom")
-        .select("employee_id", "start_on", "end_on")
-        .join(emp, on="employee_id", how="inner")
+    spells = absences.filter(pl.col("kind") == "egen_sygdom").select("employee_id", "start_on", "end_on")
+    # Overlapping spells count a day once: merge them into disjoint runs per employee, then
+    # clip the runs to the employment window (clipped disjoint runs stay disjoint).
+    runs = (
+        spells.sort("employee_id", "start_on")
         .with_columns(
-            pl.max_horizontal("start_on", "win_lo").alias("lo"),
-            pl.min_horizontal("end_on", "win_hi").alias("hi"),
-        )
-        .filter(pl.col("lo") <= pl.col("hi"))
-        .sort("employee_id", "lo")
-    )
-    # Overlapping spells count a day once: merge them into disjoint runs per employee.
-    merged = (
-        spells.with_columns(
-            (pl.col("lo") > pl.col("hi").cum_max().shift(1).over("employee_id"))
+            (pl.col("start_on") > pl.col("end_on").cum_max().shift(1).over("employee_id"))
             .fill_null(True)
             .cum_sum()
             .over("employee_id")
             .alias("run")
         )
         .group_by("employee_id", "run")
-        .agg(pl.col("lo").min(), pl.col("hi").max(), pl.col("fte").first(), *[pl.col(c).first() for c in by])
+        .agg(pl.col("start_on").min(), pl.col("end_on").max())
     )
-    key = by or ["_g"]
-    sick = merged.group_by(by or pl.lit(0).alias("_g")).agg(
-        (_weekdays(pl.col("lo"), pl.col("hi")) * pl.col("fte")).sum().alias("sick")
+
+    def in_window(df: pl.DataFrame) -> pl.DataFrame:
+        return (
+            df.join(emp, on="employee_id", how="inner")
+            .with_columns(
+                pl.max_horizontal("start_on", "win_lo").alias("lo"),
+                pl.min_horizontal("end_on", "win_hi").alias("hi"),
+            )
+            .filter(pl.col("lo") <= pl.col("hi"))
+        )
+
+    sick = (
+        in_window(runs)
+        .group_by(group)
+        .agg((_weekdays(pl.col("lo"), pl.col("hi")) * pl.col("fte")).sum().alias("sick"))
     )
-    n_spells = spells.group_by(by or pl.lit(0).alias("_g")).agg(pl.len().alias("spells"))
+    n_spells = in_window(spells).group_by(group).agg(pl.len().alias("spells"))
     return (
         scheduled.join(sick, on=key, how="full", coalesce=True, nulls_equal=True)
         .join(n_spells, on=key, how="full", coalesce=True, nulls_equal=True)

@@ -439,9 +439,10 @@ def set_aside_rows(ex: Extract, metric: str) -> dict[str, int]:
 def kpi_detail(ex: Extract, spec: KpiSpec, unit_id: str, as_of: date) -> KpiDetail:
     scope = Scope.unit(unit_id)
     days = trend_dates(as_of)
-    values = {d: registry.compute(ex, spec.metric, scope, d) for d in days}
     prev_day = previous_month_end(as_of)
-    previous = values[prev_day] if prev_day in values else registry.compute(ex, spec.metric, scope, prev_day)
+    asked = sorted({*days, prev_day})
+    values = dict(zip(asked, registry.values_at(ex, spec.metric, scope, asked), strict=True))
+    previous = values[prev_day]
     now = values[as_of]
     change = None if now.value is None or previous.value is None else now.value - previous.value
     mdef = registry.get(spec.metric)
