@@ -19,7 +19,7 @@ import polars as pl
 from metrics import economy, kpis
 from metrics.extract import Extract
 from metrics.scope import Scope, scoped, scoped_payments_year, scoped_year
-from metrics.values import KpiValue, one_year_earlier, ratio
+from metrics.values import KpiValue, one_year_earlier, ratio, year_start
 
 OverDates = Callable[[Extract, Scope, Sequence[date]], list[KpiValue]]
 D = "d"
@@ -91,7 +91,104 @@ def aktive_sager(ex: Extract, scope: Scope, days: Sequence[date]) -> list[KpiVal
     return [KpiValue(float(r["len"]), int(r["len"])) if r else KpiValue(0.0, 0) for r in got]  # type: ignore[call-overload]
 
 
+def _cumulative(df: pl.DataFrame, days: Sequence[date], column: str, exprs: list[pl.Expr]) -> pl.DataFrame:
+    """`exprs` summed over the rows whose `column` ≤ each day: bucket per row (the first day on or
+    after it), sums per bucket, accumulated. One row per day, in order, column `i` its index."""
+    idx = pl.Series(list(days), dtype=pl.Date).search_sorted(df[column], side="left")
+    per = df.with_columns(idx.alias("i")).group_by("i").agg(exprs)
+    names = [e.meta.output_name() for e in exprs]
+    return (
+        pl.DataFrame({"i": range(len(days))}, schema={"i": pl.UInt32})
+        .join(per.with_columns(pl.col("i").cast(pl.UInt32)), on="i", how="left")
+        .sort("i")
+        .with_columns(pl.col(names).fill_null(0).cum_sum())
+    )
+
+
+def oekonomi_forventet_pct(ex: Extract, scope: Scope, days: Sequence[date]) -> list[KpiValue]:
+    """expected ÷ budget at every day: actual accumulated by posted_on; committed as the dues of
+    the months after each day's month of interventions decided by it, less what was prepaid by it
+    (max(0, due − prepaid) = due − min(due, prepaid), as due and prepaid are ≥ 0)."""
+    year = days[0].year
+    pay = scoped_payments_year(ex, scope, year).select("intervention_id", "period", "posted_on", "amount")
+    pay = pay.filter(pl.col("posted_on") <= days[-1])
+    act = _cumulative(pay, days, "posted_on", [pl.col("amount").sum(), pl.len().alias("n")])
+    months = range(1, 13)
+    due = [(pl.col("monthly_cost") * economy.month_share(year, m)).alias(f"due_{m}") for m in months]
+    iv = scoped_year(ex, "interventions", scope, year).select(
+        "intervention_id", "decided_on", "start_on", "end_on", "monthly_cost"
+    )
+    dues = _cumulative(iv, days, "decided_on", [e.sum() for e in due])
+    month_of = [d.month for d in days]
+    committed = [sum(float(dues[f"due_{m}"][i]) for m in months if m > month_of[i]) for i in range(len(days))]
+    # paid for a month after the one it was posted in: only these can be prepaid at some day
+    ahead = pay.filter(pl.col("period") > pl.col("posted_on").dt.month_start())
+    if ahead.height:
+        ahead = ahead.with_columns(
+            pl.Series(list(days), dtype=pl.Date).search_sorted(ahead["posted_on"], side="left").alias("b"),
+            pl.col("period").dt.month().alias("m"),
+        )
+        dates = pl.DataFrame({"i": range(len(days)), "M": month_of}, schema={"i": pl.Int64, "M": pl.Int8})
+        ivs = iv.filter(pl.col("intervention_id").is_in(ahead["intervention_id"].unique().implode()))
+        ivs = ivs.with_columns(
+            pl.Series(list(days), dtype=pl.Date).search_sorted(ivs["decided_on"], side="left").alias("dec"),
+            *due,
+        )
+        due_m = pl.coalesce([pl.when(pl.col("m") == m).then(pl.col(f"due_{m}")) for m in months])
+        prepaid = (
+            ahead.join(dates, how="cross")
+            .filter((pl.col("b") <= pl.col("i")) & (pl.col("m") > pl.col("M")))
+            .group_by("i", "intervention_id", "m")
+            .agg(pl.col("amount").sum().clip(lower_bound=0.0).alias("p"))
+            .join(ivs, on="intervention_id", how="inner")
+            .filter(pl.col("dec") <= pl.col("i"))
+            .group_by("i")
+            .agg(pl.min_horizontal(due_m, pl.col("p")).sum().alias("less"))
+        )
+        for i, less in prepaid.iter_rows():
+            committed[i] -= float(less)
+    bud = economy.budget(scoped(ex, "budgets", scope), year) if scope.caseworker_id is None else None
+    out = []
+    for i in range(len(days)):
+        n = int(act["n"][i])
+        if bud is None:
+            out.append(KpiValue(None, n))
+        else:
+            out.append(ratio(float(act["amount"][i]) + committed[i], bud, n))
+    return out
+
+
+def _deadlines_met(kind: str | None) -> OverDates:
+    """eligible at d: due_on in [1 January, d]; met: done_on ≤ min(due_on, d), which for a
+    due_on ≤ d is done_on ≤ due_on. Both grow with due_on: accumulated by it."""
+
+    def over(ex: Extract, scope: Scope, days: Sequence[date]) -> list[KpiValue]:
+        d = scoped_year(ex, "deadlines", scope, days[0].year).select("kind", "due_on", "done_on")
+        if kind is not None:
+            d = d.filter(pl.col("kind") == kind)
+        d = d.filter(pl.col("due_on").is_between(year_start(days[0]), days[-1]))
+        met = pl.col("done_on").is_not_null() & (pl.col("done_on") <= pl.col("due_on"))
+        acc = _cumulative(d, days, "due_on", [pl.len().alias("eligible"), met.sum().alias("met")])
+        return [ratio(float(m), float(e), int(e)) for e, m in acc.select("eligible", "met").iter_rows()]
+
+    return over
+
+
+def underretninger_antal(ex: Extract, scope: Scope, days: Sequence[date]) -> list[KpiValue]:
+    """received_at in YTD before T = d + 1 day: the received date ≤ d."""
+    n = scoped_year(ex, "notifications", scope, days[0].year).select(
+        pl.col("received_at").dt.date().alias("day")
+    )
+    acc = _cumulative(n.filter(pl.col("day") <= days[-1]), days, "day", [pl.len().alias("n")])
+    return [KpiValue(float(k), int(k)) for k in acc["n"]]
+
+
 OVER_DATES: dict[str, OverDates] = {
+    "frister_overholdt_pct": _deadlines_met(None),
+    "undersoegelser_rettidige_pct": _deadlines_met("undersoegelse"),
+    "opfoelgninger_rettidige_pct": _deadlines_met("opfoelgning"),
+    "underretninger_antal": underretninger_antal,
+    "oekonomi_forventet_pct": oekonomi_forventet_pct,
     "udgift_pr_sag": udgift_pr_sag,
     "udgift_pr_sag_aendring_pct": udgift_pr_sag_aendring_pct,
     "sygefravaer_pct": sygefravaer_pct,
