@@ -80,7 +80,9 @@ def _udgift(con: duckdb.DuckDBPyConnection, a: date) -> float | None:
     return _div(amount or 0.0, cases, 1.0)
 
 
-def economy_by_account(con: duckdb.DuckDBPyConnection, unit: str, a: date, scoped: bool = True) -> dict[str, dict]:
+def economy_by_account(
+    con: duckdb.DuckDBPyConnection, unit: str, a: date, scoped: bool = True
+) -> dict[str, dict]:
     """budget, actual, committed per account (kpis.md Economy) for unit's subtree at a."""
     if scoped:
         _scope(con, unit)

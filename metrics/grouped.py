@@ -17,7 +17,7 @@ import polars as pl
 from metrics import economy, kpis, registry
 from metrics.extract import Extract
 from metrics.org import org_tree
-from metrics.scope import Scope, _memo, scoped, scoped_year
+from metrics.scope import Scope, _memo, scoped, scoped_year, unit_keys
 from metrics.values import KpiValue, one_year_earlier, ratio, year_start
 
 ByChild = dict[str, KpiValue]
@@ -30,32 +30,48 @@ def children_of(ex: Extract, unit_id: str) -> tuple[str, ...]:
 
 
 def _child_map(ex: Extract, unit_id: str) -> pl.DataFrame:
-    """unit_id → child for every unit below unit_id (unit_id itself left out: it is no child)."""
-    mapping = {u: c for u, c in org_tree(ex).child_of(unit_id).items() if u != unit_id}
+    """unit_id → child index (in `children_of` order) for every unit below unit_id (unit_id
+    itself left out: it is no child)."""
+    place = {c: i for i, c in enumerate(children_of(ex, unit_id))}
+    mapping = {u: place[c] for u, c in org_tree(ex).child_of(unit_id).items() if u != unit_id}
     return pl.DataFrame(
         {"unit_id": list(mapping), CHILD: list(mapping.values())},
-        schema={"unit_id": pl.String, CHILD: pl.String},
+        schema={"unit_id": pl.String, CHILD: pl.UInt32},
     )
+
+
+def _child_lookup(ex: Extract, unit_id: str) -> pl.Series:
+    """By `unit_key`: the child index of the unit, null for unit_id itself and units outside."""
+    m = dict(_child_map(ex, unit_id).iter_rows())
+    keys = unit_keys(ex)
+    lookup: list[int | None] = [None] * len(keys)
+    for u, k in keys.items():
+        lookup[k] = m.get(u)
+    return pl.Series(lookup, dtype=pl.UInt32)
 
 
 def with_child(ex: Extract, table: str, unit_id: str, year: int | None = None) -> pl.DataFrame:
     """Rows of `table` in unit_id's subtree (of `year`, like `scoped_year`) that lie below a child,
-    with the column `child`. Cached like the scoped frames."""
+    with the column `child` (the child's index in `children_of`). Cached like the scoped frames."""
     scope = Scope.unit(unit_id)
 
     def build() -> pl.DataFrame:
         df = scoped(ex, table, scope) if year is None else scoped_year(ex, table, scope, year)
+        if "unit_key" in df.columns:
+            child = pl.lit(_child_lookup(ex, unit_id)).gather(pl.col("unit_key")).alias(CHILD)
+            return df.with_columns(child).filter(pl.col(CHILD).is_not_null())
         return df.join(_child_map(ex, unit_id), on="unit_id", how="inner")
 
     return _memo(ex, (f"child:{table}:{year}", scope), build)
 
 
-def _rows(df: pl.DataFrame) -> dict[str, dict[str, object]]:
-    return {str(r[CHILD]): r for r in df.iter_rows(named=True)}
+def _rows(df: pl.DataFrame, kids: tuple[str, ...]) -> dict[str, dict[str, object]]:
+    """Rows by child id; `child` holds the index in kids."""
+    return {kids[r[CHILD]]: r for r in df.iter_rows(named=True)}
 
 
 def _counts(df: pl.DataFrame, kids: tuple[str, ...]) -> ByChild:
-    got = dict(df.group_by(CHILD).len().iter_rows())
+    got = {kids[i]: n for i, n in df.group_by(CHILD).len().iter_rows()}
     return {c: KpiValue(float(got.get(c, 0)), int(got.get(c, 0))) for c in kids}
 
 
@@ -67,12 +83,13 @@ def _sager_pr_raadgiver(ex: Extract, unit: str, as_of: date, kids: tuple[str, ..
     cases = with_child(ex, "cases", unit).filter(
         kpis.active_on(as_of) & pl.col("caseworker_id").is_not_null()
     )
-    assigned = dict(cases.group_by(CHILD).len().iter_rows())
+    assigned = {kids[i]: n for i, n in cases.group_by(CHILD).len().iter_rows()}
     staff = _rows(
         with_child(ex, "employees", unit)
         .filter((pl.col("role") == "raadgiver") & kpis.employed_on(as_of))
         .group_by(CHILD)
-        .agg(pl.col("fte").sum(), pl.len().alias("n"))
+        .agg(pl.col("fte").sum(), pl.len().alias("n")),
+        kids,
     )
     out = {}
     for c in kids:
@@ -93,7 +110,8 @@ def _deadlines_met(kind: str | None) -> Grouped:
         got = _rows(
             d.filter(pl.col("due_on").is_between(year_start(as_of), as_of))
             .group_by(CHILD)
-            .agg(pl.len().alias("eligible"), met.sum().alias("met"))
+            .agg(pl.len().alias("eligible"), met.sum().alias("met")),
+            kids,
         )
         out = {}
         for c in kids:
@@ -117,7 +135,8 @@ def _underretninger_24t_pct(ex: Extract, unit: str, as_of: date, kids: tuple[str
         with_child(ex, "notifications", unit, as_of.year)
         .filter(kpis.eligible_24h(as_of))
         .group_by(CHILD)
-        .agg(pl.len().alias("eligible"), kpis.on_time_24h(as_of).sum().alias("on_time"))
+        .agg(pl.len().alias("eligible"), kpis.on_time_24h(as_of).sum().alias("on_time")),
+        kids,
     )
     out = {}
     for c in kids:
@@ -133,7 +152,8 @@ def _sygefravaer_pct(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...])
             scoped_year(ex, "absences", Scope.unit(unit), as_of.year),
             as_of,
             [CHILD],
-        )
+        ),
+        kids,
     )
     empty = {"sick": 0.0, "scheduled": 0.0, "employees": 0, "spells": 0}
     return {
@@ -156,7 +176,8 @@ def _personaleomsaetning_pct(ex: Extract, unit: str, as_of: date, kids: tuple[st
             left.sum().alias("leavers"),
             kpis.employed_on(start).sum().alias("then"),
             kpis.employed_on(as_of).sum().alias("now"),
-        )
+        ),
+        kids,
     )
     out = {}
     for c in kids:
@@ -166,12 +187,13 @@ def _personaleomsaetning_pct(ex: Extract, unit: str, as_of: date, kids: tuple[st
     return out
 
 
-def _udgift_parts(ex: Extract, unit: str, as_of: date) -> dict[str, dict[str, object]]:
+def _udgift_parts(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> dict[str, dict[str, object]]:
     return _rows(
         with_child(ex, "payments", unit, as_of.year)
         .filter(economy.counted_in_actual(as_of))
         .group_by(CHILD)
-        .agg(pl.col("amount").sum(), pl.col("case_key").n_unique().alias("cases"), pl.len().alias("n"))
+        .agg(pl.col("amount").sum(), pl.col("case_key").n_unique().alias("cases"), pl.len().alias("n")),
+        kids,
     )
 
 
@@ -182,13 +204,13 @@ def _udgift_value(r: dict[str, object] | None) -> KpiValue:
 
 
 def _udgift_pr_sag(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
-    got = _udgift_parts(ex, unit, as_of)
+    got = _udgift_parts(ex, unit, as_of, kids)
     return {c: _udgift_value(got.get(c)) for c in kids}
 
 
 def _udgift_pr_sag_aendring_pct(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
     earlier = one_year_earlier(as_of)
-    now_parts, before_parts = _udgift_parts(ex, unit, as_of), _udgift_parts(ex, unit, earlier)
+    now_parts, before_parts = _udgift_parts(ex, unit, as_of, kids), _udgift_parts(ex, unit, earlier, kids)
     out = {}
     for c in kids:
         now, before = _udgift_value(now_parts.get(c)), _udgift_value(before_parts.get(c))
@@ -197,14 +219,18 @@ def _udgift_pr_sag_aendring_pct(ex: Extract, unit: str, as_of: date, kids: tuple
 
 
 def _oekonomi_forventet_pct(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
-    table = _rows(economy.economy_table(ex, Scope.unit(unit), as_of, "child_unit").rename({"group": CHILD}))
-    paid = dict(
-        with_child(ex, "payments", unit, as_of.year)
+    table = {
+        str(r["group"]): r
+        for r in economy.economy_table(ex, Scope.unit(unit), as_of, "child_unit").iter_rows(named=True)
+    }
+    paid = {
+        kids[i]: n
+        for i, n in with_child(ex, "payments", unit, as_of.year)
         .filter(economy.counted_in_actual(as_of))
         .group_by(CHILD)
         .len()
         .iter_rows()
-    )
+    }
     out = {}
     for c in kids:
         r = table.get(c, {"expected": 0.0, "budget": 0.0})

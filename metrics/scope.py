@@ -51,8 +51,25 @@ def _case_frame(ex: Extract) -> pl.DataFrame:
     if isinstance(hit, pl.DataFrame):
         return hit
     out = ex["cases"].select("case_id", "unit_id", "caseworker_id").with_row_index("case_key")
-    out = out.select("case_id", "unit_id", "caseworker_id", "case_key")
+    out = out.select(
+        "case_id",
+        "unit_id",
+        "caseworker_id",
+        "case_key",
+        pl.col("unit_id").replace_strict(unit_keys(ex), return_dtype=pl.UInt32).alias("unit_key"),
+    )
     ex._cache["enriched:case_keys"] = out
+    return out
+
+
+def unit_keys(ex: Extract) -> dict[str, int]:
+    """An integer per unit (its place among the sorted unit ids): the case-based enriched tables
+    carry it as `unit_key`, so scoping and grouping them compare integers, not strings."""
+    hit = ex._cache.get("unit_keys")
+    if isinstance(hit, dict):
+        return hit
+    out = {u: i for i, u in enumerate(sorted(org_tree(ex).parent))}
+    ex._cache["unit_keys"] = out
     return out
 
 
@@ -89,6 +106,7 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
             "account",
             "unit_id",
             "caseworker_id",
+            "unit_key",
         )
         return raw.join(iv, on="intervention_id", how=how).with_columns(
             pl.col("period").dt.year().alias("period_year")
@@ -170,7 +188,12 @@ def _filter_scope(ex: Extract, table: str, scope: Scope, year: int | None = None
         units = None
     if units is None or _is_built(ex, table, year):
         df = _enriched(ex, table, year)
-        if units is not None:
+        if units is not None and "unit_key" in df.columns:
+            keys = unit_keys(ex)
+            df = df.filter(
+                pl.col("unit_key").is_in(pl.Series([keys[u] for u in units], dtype=pl.UInt32).implode())
+            )
+        elif units is not None:
             df = df.filter(_unit_filter(units))
     else:
         df = _build(ex, table, units, year)
