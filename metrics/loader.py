@@ -745,7 +745,9 @@ def load_extract(path: Path) -> Extract:
     manifest = read_manifest(path, errors)
     frames = {table: read_table(path, table, errors) for table in TABLE_NAMES}
     outcome = _validate(manifest.as_of if manifest else None, frames, check_root=True)
-    return _finish(manifest, outcome, errors, path)
+    from metrics.scope import prepare  # integer keys for the scoped tables, built once at load
+
+    return prepare(_finish(manifest, outcome, errors, path))
 
 
 def _report_json(report: Mapping[str, TableReport]) -> dict[str, dict[str, Any]]:

@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 import polars as pl
@@ -77,42 +77,93 @@ def _unit_filter(units: frozenset[str]) -> pl.Expr:
     return pl.col("unit_id").is_in(pl.Series(sorted(units), dtype=pl.String).implode())
 
 
+def _row_of(keys: pl.Series, target: pl.Series) -> pl.Series:
+    """For each key, the row of `target` (unique ids) holding it; null when none does."""
+    rows = pl.DataFrame({"k": target}).with_row_index("row")
+    return pl.DataFrame({"k": keys}).join(rows, on="k", how="left", maintain_order="left")["row"]
+
+
+_ROW_KEYS = {
+    "interventions": ("case_id", "cases"),
+    "deadlines": ("case_id", "cases"),
+    "payments": ("intervention_id", "interventions"),
+}
+
+
+def row_keys(ex: Extract, table: str) -> pl.Series:
+    """The row of each row's parent (a case for interventions and deadlines, an intervention for
+    payments): integer keys, so scoping and enriching them gathers instead of joining strings.
+    Built once per extract (`prepare` builds them right after loading)."""
+    key = f"rows:{table}"
+    hit = ex._cache.get(key)
+    if isinstance(hit, pl.Series):
+        return hit
+    column, parent = _ROW_KEYS[table]
+    out = _row_of(ex[table][column], ex[parent][column])
+    ex._cache[key] = out
+    return out
+
+
+def prepare(ex: Extract) -> Extract:
+    """Build the integer keys the scoped tables are made from (called by the loader)."""
+    for table in _ROW_KEYS:
+        row_keys(ex, table)
+    return ex
+
+
+def _in_units(ex: Extract, table: str, units: frozenset[str]) -> pl.Series:
+    """Per row of a case-based table: whether its case is in `units`."""
+    keys = unit_keys(ex)
+    wanted = pl.Series([keys[u] for u in units], dtype=pl.UInt32).implode()
+    case_in = _case_frame(ex).select(pl.col("unit_key").is_in(wanted)).to_series()
+    if table == "payments":
+        return case_in.gather(row_keys(ex, "interventions")).gather(row_keys(ex, "payments"))
+    return case_in.gather(row_keys(ex, table))
+
+
 def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | None) -> pl.DataFrame:
     """The rows of `table` of `units` (None: all) that can count in `year` (None: every year; see
     `_YEAR_FILTERS`), joined with what scoping and grouping need. Filters come before the joins,
-    so a team's rows cost what they are, not what the whole extract is."""
-    raw = ex[_SOURCE.get(table, table)]
+    and case-based tables are scoped and joined through integer row keys, so a team's rows cost
+    what they are, not what the whole extract is."""
+    source = _SOURCE.get(table, table)
+    raw = ex[source]
+    if source in _ROW_KEYS:
+        keep = raw.select(_YEAR_FILTERS[table](year)).to_series() if year is not None else None
+        if units is not None:
+            inside = _in_units(ex, source, units)
+            keep = inside if keep is None else keep & inside
+        rows = row_keys(ex, source)
+        if keep is not None:
+            raw, rows = raw.filter(keep), rows.filter(keep)
+        if source == "interventions":
+            kinds = ex["intervention_kinds"].select(
+                "kind_id", "category", "account", pl.col("name").alias("kind_name")
+            )
+            cases = _case_frame(ex).select("unit_id", "caseworker_id", "case_key", "unit_key")
+            return raw.hstack(cases[rows].get_columns()).join(
+                kinds, on="kind_id", how="left", maintain_order="left"
+            )
+        if source == "payments":
+            iv = _enriched(ex, "interventions").select(
+                "case_id",
+                "case_key",
+                "kind_id",
+                "category",
+                "account",
+                "unit_id",
+                "caseworker_id",
+                "unit_key",
+            )
+            return raw.hstack(iv[rows].get_columns()).with_columns(
+                pl.col("period").dt.year().alias("period_year")
+            )
+        cases = _case_frame(ex).select("unit_id", "caseworker_id", "unit_key")
+        return raw.hstack(cases[rows].get_columns())
     if year is not None:
         raw = raw.filter(_YEAR_FILTERS[table](year))
-    table = _SOURCE.get(table, table)
-    cases = _case_frame(ex)
-    if units is not None:
-        cases = cases.filter(_unit_filter(units))
+    table = source
     how: Literal["inner", "left"] = "left" if units is None else "inner"
-    if table == "interventions":
-        kinds = ex["intervention_kinds"].select(
-            "kind_id", "category", "account", pl.col("name").alias("kind_name")
-        )
-        return raw.join(cases, on="case_id", how=how).join(kinds, on="kind_id", how="left")
-    if table == "payments":
-        iv = (
-            _enriched(ex, "interventions") if units is None else _build(ex, "interventions", units, None)
-        ).select(
-            "intervention_id",
-            "case_id",
-            "case_key",
-            "kind_id",
-            "category",
-            "account",
-            "unit_id",
-            "caseworker_id",
-            "unit_key",
-        )
-        return raw.join(iv, on="intervention_id", how=how).with_columns(
-            pl.col("period").dt.year().alias("period_year")
-        )
-    if table == "deadlines":
-        return raw.join(cases.drop("case_key"), on="case_id", how=how)
     if table == "notifications":
         if units is not None:
             raw = raw.filter(_unit_filter(units))
@@ -237,9 +288,11 @@ def open_deadlines(year: int) -> pl.Expr:
 _YEAR_FILTERS: dict[str, Callable[[int], pl.Expr]] = {
     "interventions": overlaps_year,
     "absences": overlaps_year,
-    "payments": lambda year: pl.col("period").dt.year() == year,
-    "deadlines": lambda year: pl.col("due_on").dt.year() == year,
-    "notifications": lambda year: pl.col("received_at").dt.year() == year,
+    "payments": lambda year: pl.col("period").is_between(date(year, 1, 1), date(year, 12, 31)),
+    "deadlines": lambda year: pl.col("due_on").is_between(date(year, 1, 1), date(year, 12, 31)),
+    "notifications": lambda year: (
+        (pl.col("received_at") >= datetime(year, 1, 1)) & (pl.col("received_at") < datetime(year + 1, 1, 1))
+    ),
     "deadlines_open": open_deadlines,
 }
 # a row filter of a table that is kept like a table of its own
