@@ -145,17 +145,27 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
                 kinds, on="kind_id", how="left", maintain_order="left"
             )
         if source == "payments":
-            iv = _enriched(ex, "interventions").select(
-                "case_id",
-                "case_key",
-                "kind_id",
-                "category",
-                "account",
-                "unit_id",
-                "caseworker_id",
-                "unit_key",
+            # the intervention's case and kind, gathered row by row (no table of every intervention)
+            iv = ex["interventions"].select("case_id", "kind_id")[rows]
+            cases = _case_frame(ex).select("case_key", "unit_id", "caseworker_id", "unit_key")[
+                row_keys(ex, "interventions").gather(rows)
+            ]
+            kinds = ex["intervention_kinds"].select("kind_id", "category", "account")
+            parent = (
+                pl.concat([iv, cases], how="horizontal")
+                .join(kinds, on="kind_id", how="left", maintain_order="left")
+                .select(
+                    "case_id",
+                    "case_key",
+                    "kind_id",
+                    "category",
+                    "account",
+                    "unit_id",
+                    "caseworker_id",
+                    "unit_key",
+                )
             )
-            return raw.hstack(iv[rows].get_columns()).with_columns(
+            return raw.hstack(parent.get_columns()).with_columns(
                 pl.col("period").dt.year().alias("period_year")
             )
         cases = _case_frame(ex).select("unit_id", "caseworker_id", "unit_key")
