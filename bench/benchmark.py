@@ -1,19 +1,26 @@
 """Benchmark on a Denmark-sized extract (N = 80 municipalities): prints figures against targets.
 
-    python bench/benchmark.py [--cache DIR] [--scale 80] [--browser]
+    python bench/benchmark.py [--cache DIR] [--scale 80] [--skip-pages] [--skip-scaling] [--browser]
 
-Generates the extract once into DIR (default /tmp/bench80; reused when present), then times:
-load + validate, all KPIs for the root and for one team (cold and warm), 12-month trends of
-every KPI, the capability measures for the root and a team, peak RSS, and each page's server-side
-rerun through AppTest; then the economy meeting page and its pack on the Gladsaxe-sized demo
-(--meeting-only for just those). With --browser, also speed as the user feels it in Chromium
-(bench/browser_timing.py: page switch, first page after a restart and on a fresh clone). A missed
-target is printed as FAIL; the script itself only fails when something breaks.
+Generates the extract once into DIR (default /tmp/bench80; reused when present), then times,
+each group in a new process (peak RSS never falls within one, and "cold" means the first call
+in a new process right after the extract is loaded): load + validate; all KPIs of the root and
+of one team, cold and warm ("warm": the same call again with the result cache cleared, never a
+cache hit); the scorecard cascade of the national root and its cost per child; 12-month trends;
+a team's economy; the capability measures for the root and a team; peak RSS. A DuckDB peer
+(bench/duck.py: the same KPIs and economy in SQL) is timed interleaved with ours, its values
+checked equal, and ours ÷ DuckDB printed per figure. Then N = 1, 10, 40, 80 scaling (load, root
+KPIs warm, cascade, peak RSS), each N in its own process, each page's server-side rerun through
+AppTest, and the economy meeting page and its pack on the Gladsaxe-sized demo (--meeting-only
+for just those). With --browser, also speed as the user feels it in Chromium
+(bench/browser_timing.py: page switch, first page after a restart and on a fresh clone). A
+missed target is printed as FAIL; the script itself only fails when something breaks.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import statistics
@@ -27,6 +34,7 @@ from typing import Any, TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 import polars as pl  # noqa: E402
 
@@ -52,12 +60,18 @@ PAGES = (
 )
 TARGET_LOAD_S = 5.0
 TARGET_KPIS_WARM_S = 0.150
-TARGET_TRENDS_S = 1.5
-TARGET_RSS_MB = 2048.0
+TARGET_TRENDS_S = 1.0
+TARGET_RSS_MB = 800.0
+TARGET_SCRIPT_RSS_MB = 1500.0
 TARGET_PAGE_S = 0.300
 TARGET_MEETING_PAGE_S = 0.300
 TARGET_PACK_S = 3.0
 TARGET_CAPABILITY_S = 0.300
+TARGET_CASCADE_S = 1.5
+TARGET_TEAM_COLD_S = 0.300
+TARGET_ECONOMY_COLD_S = 0.150
+SCALES = (1, 10, 40, 80)
+ROUNDS = 3
 
 
 @dataclass
@@ -108,6 +122,14 @@ def timed(fn: Callable[[], T]) -> tuple[T, float]:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS. VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork and
+    exec, so a probe would report its parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
@@ -136,33 +158,254 @@ def pick_team(ex: Extract) -> str:
     return str(counts["unit_id"][-1]) if counts.height else sorted(teams)[0]
 
 
-def bench_metrics(ex: Extract, team: str) -> None:
+def _clear_results(ex: Extract) -> None:
+    """Forget the cached results (scoped frames), keep the enriched tables: a warm call costs
+    what a different as_of or unit costs, never a cache hit."""
+    ex._cache.pop("scoped", None)
+
+
+def _values(found: dict[str, Any]) -> dict[str, float | None]:
+    return {k: v.value for k, v in found.items()}
+
+
+def probe(name: str, path: Path, team: str | None) -> dict[str, Any]:
+    """One group of figures in this (new) process; the result as a dict (printed as JSON)."""
+    from metrics.economy import economy_table
+    from metrics.scorecard import DEFAULT_SCORECARD, cascade, load_scorecard
+
+    out: dict[str, Any] = {}
+    if name.startswith("duck_"):
+        import duck
+
+        con, out["load"] = timed(lambda: duck.connect(path))
+        ex = load_extract(path) if name == "duck_team_kpis" else None
+        children = org_tree(ex).children if ex is not None else {}
+        as_of = date_of(path)
+        if name == "duck_team_kpis":
+            _, out["cold"] = timed(lambda: duck.kpis(con, team, as_of, children))
+        elif name == "duck_team_economy":
+            _, out["cold"] = timed(lambda: duck.economy_by_account(con, team, as_of))
+        out["rss"] = peak_rss_mb()
+        return out
+    ex, out["load"] = timed(lambda: load_extract(path))
     tree = org_tree(ex)
-    as_of = ex.as_of
+    root, as_of = Scope.unit(tree.root), ex.as_of
+    if name == "team_kpis":
+        _, out["cold"] = timed(lambda: registry.compute_all(ex, Scope.unit(team), as_of))
+    elif name == "team_economy":
+        _, out["cold"] = timed(lambda: economy_table(ex, Scope.unit(team), as_of, "account"))
+    elif name in ("cascade", "scale"):
+        card = load_scorecard(DEFAULT_SCORECARD)
+        rows, out["cascade_cold"] = timed(lambda: cascade(ex, card, tree.root, as_of))
+        out["children"] = len(rows) - 1
+        _clear_results(ex)
+        _, out["cascade_warm"] = timed(lambda: cascade(ex, card, tree.root, as_of))
+        if name == "scale":
+            registry.compute_all(ex, root, as_of)
+            warm = []
+            for _ in range(3):
+                _clear_results(ex)
+                warm.append(timed(lambda: registry.compute_all(ex, root, as_of))[1])
+            out["root_warm"] = statistics.median(warm)
+            for m in registry.metric_ids(ex):
+                registry.trend(ex, m, root, as_of)
+    elif name == "rss":
+        team_scope = Scope.unit(team or tree.root)
+        for scope in (root, team_scope):
+            registry.compute_all(ex, scope, as_of)
+            for m in registry.metric_ids(ex):
+                registry.trend(ex, m, scope, as_of)
+    out["rss"] = peak_rss_mb()
+    return out
+
+
+def date_of(path: Path) -> Any:
+    from datetime import date
+
+    return date.fromisoformat(path.name)
+
+
+def run_probe(name: str, path: Path, team: str | None = None) -> dict[str, Any]:
+    args = [sys.executable, __file__, "--probe", name, "--extract", str(path)]
+    if team:
+        args += ["--team", team]
+    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"probe {name} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _ratio_note(ours: list[float], duck: list[float]) -> str:
+    lo, hi = min(ours), max(ours)
+    return (
+        f"range {lo * 1000:,.0f}–{hi * 1000:,.0f} ms; DuckDB median {statistics.median(duck) * 1000:,.0f} ms; "
+        f"ours ÷ DuckDB {statistics.median(ours) / statistics.median(duck):.2f}"
+    )
+
+
+def bench_cold(path: Path, team: str) -> float:
+    """Cold figures, each round a new process per figure, ours and DuckDB interleaved."""
+    casc: list[dict[str, Any]] = []
+    team_ours: list[float] = []
+    team_duck: list[float] = []
+    econ_ours: list[float] = []
+    econ_duck: list[float] = []
+    rss: list[float] = []
+    for _ in range(ROUNDS):
+        casc.append(run_probe("cascade", path))
+        team_ours.append(run_probe("team_kpis", path, team)["cold"])
+        team_duck.append(run_probe("duck_team_kpis", path, team)["cold"])
+        econ_ours.append(run_probe("team_economy", path, team)["cold"])
+        econ_duck.append(run_probe("duck_team_economy", path, team)["cold"])
+        rss.append(run_probe("rss", path, team)["rss"])
+    cold = [c["cascade_cold"] for c in casc]
+    kids = casc[0]["children"]
+    report(
+        Line(
+            f"cascade, national root, {kids} children – cold",
+            statistics.median(cold),
+            TARGET_CASCADE_S,
+            f"range {min(cold):,.2f}–{max(cold):,.2f} s; warm {statistics.median([c['cascade_warm'] for c in casc]):,.2f} s",
+        )
+    )
+    report(Line("cascade cost per child – cold", statistics.median(cold) / max(kids, 1)))
+    report(
+        Line(
+            "first KPIs of a team – cold",
+            statistics.median(team_ours),
+            TARGET_TEAM_COLD_S,
+            _ratio_note(team_ours, team_duck),
+        )
+    )
+    report(
+        Line(
+            "economy of a team by account – cold",
+            statistics.median(econ_ours),
+            TARGET_ECONOMY_COLD_S,
+            _ratio_note(econ_ours, econ_duck),
+        )
+    )
+    report(
+        Line(
+            "peak RSS after load, KPIs and trends",
+            statistics.median(rss),
+            TARGET_RSS_MB,
+            f"range {min(rss):,.0f}–{max(rss):,.0f} MB (root and team)",
+            unit="MB",
+        )
+    )
+    return max(max(rss), max(c["rss"] for c in casc))
+
+
+def bench_warm(path: Path, ex: Extract, team: str) -> int:
+    """Warm figures, ours and the DuckDB peer interleaved in this process; values checked equal."""
+    import duck
+
+    from metrics.economy import economy_table
+
+    con = duck.connect(path)
+    tree = org_tree(ex)
     ids = registry.metric_ids(ex)
+    mismatches = 0
     for label, unit in (("root", tree.root), ("team", team)):
         scope = Scope.unit(unit)
-        _, cold = timed(lambda scope=scope: registry.compute_all(ex, scope, as_of))
-        warm = [timed(lambda scope=scope: registry.compute_all(ex, scope, as_of))[1] for _ in range(5)]
-        report(Line(f"all {len(ids)} KPIs, {label} – cold", cold, note=tree.label(unit)))
+        ours_v = _values(registry.compute_all(ex, scope, ex.as_of))
+        duck_v = duck.kpis(con, unit, ex.as_of, tree.children)
+        mismatches += _compare(f"KPIs {label}", ours_v, duck_v)
+        ours: list[float] = []
+        peer: list[float] = []
+        for _ in range(5):
+            _clear_results(ex)
+            ours.append(timed(lambda scope=scope: registry.compute_all(ex, scope, ex.as_of))[1])
+            peer.append(timed(lambda unit=unit: duck.kpis(con, unit, ex.as_of, tree.children))[1])
         report(
             Line(
                 f"all {len(ids)} KPIs, {label} – warm (median of 5)",
-                statistics.median(warm),
+                statistics.median(ours),
                 TARGET_KPIS_WARM_S,
+                _ratio_note(ours, peer),
             )
         )
+    scope = Scope.unit(team)
+    table = economy_table(ex, scope, ex.as_of, "account")
+    peer_table = duck.economy_by_account(con, team, ex.as_of)
+    for r in table.iter_rows(named=True):
+        mismatches += _compare(
+            f"economy {r['group']}",
+            {k: r[k] for k in ("budget", "actual", "committed")},
+            {k: peer_table.get(r["group"], {}).get(k) for k in ("budget", "actual", "committed")},
+        )
+    mismatches += _compare("economy accounts", {a: 1.0 for a in table["group"]}, {a: 1.0 for a in peer_table})
+    ours, peer = [], []
+    for _ in range(5):
+        _clear_results(ex)
+        ours.append(timed(lambda: economy_table(ex, scope, ex.as_of, "account"))[1])
+        peer.append(timed(lambda: duck.economy_by_account(con, team, ex.as_of))[1])
+    report(
+        Line(
+            "economy of a team by account – warm (median of 5)",
+            statistics.median(ours),
+            None,
+            _ratio_note(ours, peer),
+        )
+    )
+    con.close()
+    return mismatches
+
+
+def _compare(what: str, ours: dict[str, float | None], peer: dict[str, Any]) -> int:
+    bad = 0
+    for k in sorted(set(ours) | set(peer)):
+        a, b = ours.get(k), peer.get(k)
+        same = (a is None and b is None) or (
+            a is not None and b is not None and abs(a - b) <= 1e-9 * max(1.0, abs(a))
+        )
+        if not same:
+            bad += 1
+            print(f"  MISMATCH {what} {k}: ours {a!r}, DuckDB {b!r}", flush=True)
+    return bad
+
+
+def bench_trends(ex: Extract, team: str) -> None:
+    tree = org_tree(ex)
+    ids = registry.metric_ids(ex)
     for label, unit in (("root", tree.root), ("team", team)):
         scope = Scope.unit(unit)
 
         def trends(scope: Scope = scope) -> None:
             for m in ids:
-                registry.trend(ex, m, scope, as_of)
+                registry.trend(ex, m, scope, ex.as_of)
 
-        _, first = timed(trends)
-        _, second = timed(trends)
-        report(Line(f"12-month trends of all KPIs, {label} – first", first, TARGET_TRENDS_S))
-        report(Line(f"12-month trends of all KPIs, {label} – again", second, TARGET_TRENDS_S))
+        runs = []
+        for _ in range(3):
+            _clear_results(ex)
+            runs.append(timed(trends)[1])
+        report(
+            Line(
+                f"12-month trends of all KPIs, {label} (median of 3)",
+                statistics.median(runs),
+                TARGET_TRENDS_S,
+                f"range {min(runs) * 1000:,.0f}–{max(runs) * 1000:,.0f} ms",
+            )
+        )
+
+
+def bench_scaling(base: Path) -> float:
+    print("\nScaling (each N in its own process):")
+    print(
+        f"{'N':>4} {'load':>8} {'root KPIs warm':>15} {'cascade cold':>13} {'per child':>10} {'peak RSS':>9}"
+    )
+    rss = 0.0
+    for n in SCALES:
+        path = ensure_extract(base if n == 80 else base.parent / f"bench{n}", n)
+        r = run_probe("scale", path)
+        rss = max(rss, r["rss"])
+        print(
+            f"{n:>4} {r['load']:>7.2f}s {r['root_warm'] * 1000:>13,.0f}ms {r['cascade_cold']:>12.2f}s "
+            f"{r['cascade_cold'] / max(r['children'], 1) * 1000:>8,.0f}ms {r['rss']:>7,.0f}MB",
+            flush=True,
+        )
+    return rss
 
 
 def bench_capability(ex: Extract, team: str) -> None:
@@ -311,7 +554,14 @@ def main() -> int:
         action="store_true",
         help="also time page switches and first pages in Chromium on the demo (bench/browser_timing.py)",
     )
+    parser.add_argument("--skip-scaling", action="store_true", help="no N = 1, 10, 40, 80 table")
+    parser.add_argument("--probe", help=argparse.SUPPRESS)
+    parser.add_argument("--extract", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--team", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.probe:
+        print(json.dumps(probe(args.probe, args.extract, args.team)))
+        return 0
 
     if args.meeting_only:
         bench_meeting(args.meeting_cache)
@@ -329,19 +579,28 @@ def main() -> int:
         )
     )
     team = pick_team(ex)
-    bench_metrics(ex, team)
+    print(f"  team: {org_tree(ex).label(team)} ({team})", flush=True)
+    child_rss = bench_cold(path, team)
+    mismatches = bench_warm(path, ex, team)
+    bench_trends(ex, team)
+    print(f"  values checked against DuckDB: {mismatches} mismatch(es)", flush=True)
     bench_capability(ex, team)
-    report(Line("peak RSS after load, KPIs and trends", peak_rss_mb(), TARGET_RSS_MB, unit="MB"))
+    if not args.skip_scaling:
+        child_rss = max(child_rss, bench_scaling(args.cache))
     if not args.skip_pages:
         bench_pages(path.parent, ex)
-        report(
-            Line(
-                "peak RSS at the end",
-                peak_rss_mb(),
-                note="includes the app's own cached copy of the extract (AppTest, same process)",
-                unit="MB",
-            )
+    script = max(peak_rss_mb(), child_rss)
+    report(
+        Line(
+            "the benchmark script as a whole, peak RSS",
+            script,
+            TARGET_SCRIPT_RSS_MB,
+            f"largest process: this one {peak_rss_mb():,.0f} MB (ours, DuckDB peer"
+            + (", AppTest's own copy" if not args.skip_pages else "")
+            + f"), probes {child_rss:,.0f} MB",
+            unit="MB",
         )
+    )
     if not args.skip_pages:
         bench_meeting(args.meeting_cache)
     failed = [line.what for line in LINES if line.missed]

@@ -63,6 +63,7 @@ def _parser() -> _Parser:
     sc = sub.add_parser("scorecard", help="the scorecard KPIs with target and status")
     common(sc)
     sc.add_argument("--scorecard", type=Path, help="scorecard TOML file, default config/scorecard.toml")
+    sc.add_argument("--children", action="store_true", help="the cascade: every child unit of --unit instead")
     ec = sub.add_parser("economy", help="budget, actual, committed, expected, deviation per group")
     common(ec)
     ec.add_argument("--by", required=True, choices=CLI_GROUPINGS)
@@ -164,10 +165,12 @@ def _run(args: argparse.Namespace) -> tuple[Any, int]:
         result = capability(ex, args.measure, Scope.unit(unit), as_of, args.start)
         return result.figures.as_json(args.measure), 0
     if args.command == "scorecard":
-        from metrics.scorecard import ScorecardError, evaluate_scorecard, load_scorecard
+        from metrics.scorecard import ScorecardError, children_rows, evaluate_scorecard, load_scorecard
 
         try:
             card = load_scorecard(args.scorecard)
+            if args.children:
+                return [row.as_json() for _, rows in children_rows(ex, card, unit, as_of) for row in rows], 0
             return [row.as_json() for row in evaluate_scorecard(ex, card, unit, as_of)], 0
         except ScorecardError as e:
             raise CliError(str(e)) from None

@@ -13,7 +13,7 @@ import polars as pl
 
 from metrics.extract import Extract
 from metrics.org import org_tree
-from metrics.scope import Scope, scoped, scoped_year
+from metrics.scope import Scope, scoped, scoped_open_deadlines, scoped_year
 from metrics.staff import employed_on
 from metrics.values import KpiValue, cutoff, ratio, year_start
 
@@ -24,9 +24,16 @@ HOURS_24 = timedelta(hours=24)
 # --- cases and deadlines -------------------------------------------------------------
 
 
-def active_on(as_of: date) -> pl.Expr:
+AsOf = date | pl.Expr  # a date, or a date column (a trend evaluates every month end at once)
+
+
+def _lit(day: AsOf) -> pl.Expr:
+    return day if isinstance(day, pl.Expr) else pl.lit(day)
+
+
+def active_on(as_of: AsOf) -> pl.Expr:
     return (pl.col("opened_on") <= as_of) & (
-        pl.col("closed_on").is_null() | (pl.lit(as_of) < pl.col("closed_on"))
+        pl.col("closed_on").is_null() | (_lit(as_of) < pl.col("closed_on"))
     )
 
 
@@ -119,45 +126,91 @@ def _weekdays(lo: pl.Expr, hi: pl.Expr) -> pl.Expr:
     return pl.when(hi >= lo).then(pl.business_day_count(lo, hi + DAY)).otherwise(0)
 
 
-def _employment_window(as_of: date, start: date | None = None) -> list[pl.Expr]:
+def _employment_window(as_of: AsOf, start: date | None = None) -> list[pl.Expr]:
+    """The days of each employee's employment that count: from 1 January of as_of's year (or
+    `start`, for a month's own value) through as_of."""
+    if start is not None:
+        first = pl.lit(start)
+    elif isinstance(as_of, pl.Expr):
+        first = pl.date(as_of.dt.year(), 1, 1)
+    else:
+        first = pl.lit(year_start(as_of))
     return [
-        pl.max_horizontal(pl.col("employed_from"), pl.lit(start or year_start(as_of))).alias("win_lo"),
-        pl.min_horizontal(pl.col("employed_to").fill_null(pl.lit(as_of)), pl.lit(as_of)).alias("win_hi"),
+        pl.max_horizontal(pl.col("employed_from"), first).alias("win_lo"),
+        pl.min_horizontal(pl.col("employed_to").fill_null(_lit(as_of)), _lit(as_of)).alias("win_hi"),
     ]
 
 
-def sygefravaer_pct_frames(
-    employees: pl.DataFrame, absences: pl.DataFrame, as_of: date, start: date | None = None
-) -> KpiValue:
-    emp = employees.select("employee_id", "fte", *_employment_window(as_of, start))
-    scheduled = float(
-        emp.select((_weekdays(pl.col("win_lo"), pl.col("win_hi")) * pl.col("fte")).sum()).item()
+def sygefravaer_parts(
+    employees: pl.DataFrame,
+    absences: pl.DataFrame,
+    as_of: AsOf,
+    by: Sequence[str] = (),
+    start: date | None = None,
+) -> pl.DataFrame:
+    """Per group of `by` (columns of `employees`; none: one row): scheduled and sick FTE-weekdays
+    and the rows they rest on (employees, then sick spells inside their window). The one
+    definition of sygefravaer_pct; `as_of` may be a date column of `employees` (one row per
+    employee and date, grouped by it)."""
+    by = list(by)
+    group = by or [pl.lit(0).alias("_g")]
+    key = by or ["_g"]
+    emp = employees.select("employee_id", "fte", *by, *_employment_window(as_of, start))
+    scheduled = emp.group_by(group).agg(
+        (_weekdays(pl.col("win_lo"), pl.col("win_hi")) * pl.col("fte")).sum().alias("scheduled"),
+        pl.len().alias("employees"),
     )
-    spells = (
-        absences.filter(pl.col("kind") == "egen_sygdom")
-        .select("employee_id", "start_on", "end_on")
-        .join(emp, on="employee_id", how="inner")
+    spells = absences.filter(pl.col("kind") == "egen_sygdom").select("employee_id", "start_on", "end_on")
+    # Overlapping spells count a day once: merge them into disjoint runs per employee, then
+    # clip the runs to the employment window (clipped disjoint runs stay disjoint).
+    runs = (
+        spells.sort("employee_id", "start_on")
         .with_columns(
-            pl.max_horizontal("start_on", "win_lo").alias("lo"),
-            pl.min_horizontal("end_on", "win_hi").alias("hi"),
-        )
-        .filter(pl.col("lo") <= pl.col("hi"))
-        .sort("employee_id", "lo")
-    )
-    # Overlapping spells count a day once: merge them into disjoint runs per employee.
-    merged = (
-        spells.with_columns(
-            (pl.col("lo") > pl.col("hi").cum_max().shift(1).over("employee_id"))
+            (pl.col("start_on") > pl.col("end_on").cum_max().shift(1).over("employee_id"))
             .fill_null(True)
             .cum_sum()
             .over("employee_id")
             .alias("run")
         )
         .group_by("employee_id", "run")
-        .agg(pl.col("lo").min(), pl.col("hi").max(), pl.col("fte").first())
+        .agg(pl.col("start_on").min(), pl.col("end_on").max())
     )
-    sick = float(merged.select((_weekdays(pl.col("lo"), pl.col("hi")) * pl.col("fte")).sum()).item())
-    return ratio(sick, scheduled, emp.height + spells.height)
+
+    def in_window(df: pl.DataFrame) -> pl.DataFrame:
+        return (
+            df.join(emp, on="employee_id", how="inner")
+            .with_columns(
+                pl.max_horizontal("start_on", "win_lo").alias("lo"),
+                pl.min_horizontal("end_on", "win_hi").alias("hi"),
+            )
+            .filter(pl.col("lo") <= pl.col("hi"))
+        )
+
+    sick = (
+        in_window(runs)
+        .group_by(group)
+        .agg((_weekdays(pl.col("lo"), pl.col("hi")) * pl.col("fte")).sum().alias("sick"))
+    )
+    n_spells = in_window(spells).group_by(group).agg(pl.len().alias("spells"))
+    return (
+        scheduled.join(sick, on=key, how="full", coalesce=True, nulls_equal=True)
+        .join(n_spells, on=key, how="full", coalesce=True, nulls_equal=True)
+        .with_columns(pl.col("scheduled", "sick").fill_null(0.0), pl.col("employees", "spells").fill_null(0))
+    )
+
+
+def sygefravaer_value(sick: float, scheduled: float, employees: int, spells: int) -> KpiValue:
+    return ratio(float(sick), float(scheduled), int(employees) + int(spells))
+
+
+def sygefravaer_pct_frames(
+    employees: pl.DataFrame, absences: pl.DataFrame, as_of: date, start: date | None = None
+) -> KpiValue:
+    parts = sygefravaer_parts(employees, absences, as_of, start=start)
+    if parts.height == 0:
+        return sygefravaer_value(0.0, 0.0, 0, 0)
+    r = parts.row(0, named=True)
+    return sygefravaer_value(r["sick"], r["scheduled"], r["employees"], r["spells"])
 
 
 def personaleomsaetning_pct_frames(employees: pl.DataFrame, as_of: date) -> KpiValue:
@@ -187,6 +240,14 @@ def measurement_frames(
     rows takes the weighted mean of its children's values found by this same rule, and
     their summed weight; a weight of 0 contributes nothing. basis: the rows used.
     """
+    return measurement_values(measurements, children, kpi_id, as_of)(unit_id)
+
+
+def measurement_values(
+    measurements: pl.DataFrame, children: Mapping[str, Sequence[str]], kpi_id: str, as_of: date
+) -> Callable[[str], KpiValue]:
+    """`measurement_frames` for any unit whose subtree's rows are in `measurements` (one pass
+    over the rows, then the tree): what the cascade asks for each child."""
     m = measurements.filter((pl.col("kpi_id") == kpi_id) & (pl.col("period_end") <= as_of))
     latest = m.filter(pl.col("period_end") == pl.col("period_end").max().over("unit_id"))
     w = pl.col("respondents").fill_null(1).cast(pl.Float64)
@@ -221,7 +282,7 @@ def measurement_frames(
             return KpiValue(None, 0)
         return ratio(vw, weight, basis, scale=1.0)
 
-    return value_of(unit_id)
+    return value_of
 
 
 # --- scoped wrappers -----------------------------------------------------------------
@@ -248,7 +309,7 @@ def opfoelgninger_rettidige_pct(ex: Extract, scope: Scope, as_of: date) -> KpiVa
 
 
 def frister_overskredne(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
-    return frister_overskredne_frames(scoped(ex, "deadlines", scope), as_of)
+    return frister_overskredne_frames(scoped_open_deadlines(ex, scope, as_of.year), as_of)
 
 
 def underretninger_antal(ex: Extract, scope: Scope, as_of: date) -> KpiValue:

@@ -814,7 +814,9 @@ def load_extract(path: Path) -> Extract:
     except OSError as e:  # an unreadable folder or file (permissions, a file where a folder should be)
         raise ExtractRefused([unreadable(path, e)]) from None
     outcome = _validate(manifest.as_of if manifest else None, frames, check_root=True)
-    return _finish(manifest, outcome, errors, path)
+    from metrics.scope import prepare  # integer keys for the scoped tables, built once at load
+
+    return prepare(_finish(manifest, outcome, errors, path))
 
 
 def unreadable(path: Path, e: OSError) -> ExtractError:

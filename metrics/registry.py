@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -265,7 +265,7 @@ def compute_all(ex: Extract, scope: Scope, as_of: date) -> dict[str, KpiValue]:
 def trend(ex: Extract, metric_id: str, scope: Scope, as_of: date) -> pl.DataFrame:
     """The KPI at the end of each month of as_of's year up to its month (as_of itself for that month)."""
     days = trend_dates(as_of)
-    values = [compute(ex, metric_id, scope, d) for d in days]
+    values = values_at(ex, metric_id, scope, days)
     return pl.DataFrame(
         {
             "month": [date(d.year, d.month, 1) for d in days],
@@ -275,3 +275,19 @@ def trend(ex: Extract, metric_id: str, scope: Scope, as_of: date) -> pl.DataFram
         },
         schema={"month": pl.Date, "as_of": pl.Date, "value": pl.Float64, "basis": pl.Int64},
     )
+
+
+def values_at(ex: Extract, metric_id: str, scope: Scope, days: Sequence[date]) -> list[KpiValue]:
+    """The KPI at each of `days`: one grouped pass per year where `metrics.trends`
+    has the metric's form, else date by date."""
+    from metrics.trends import OVER_DATES
+
+    over = OVER_DATES.get(metric_id)
+    if over is None:
+        return [compute(ex, metric_id, scope, d) for d in days]
+    unique = sorted(set(days))
+    found: dict[date, KpiValue] = {}
+    for year in sorted({d.year for d in unique}):
+        in_year = [d for d in unique if d.year == year]
+        found.update(zip(in_year, over(ex, scope, in_year), strict=True))
+    return [found[d] for d in days]

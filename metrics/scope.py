@@ -13,7 +13,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Literal
 
 import polars as pl
 
@@ -43,64 +44,169 @@ class Scope:
         return cls(caseworker_id=employee_id)
 
 
-def _enriched(ex: Extract, table: str) -> pl.DataFrame:
-    """The table joined with what scoping and grouping need. Cached per extract."""
-    key = f"enriched:{table}"
-    hit = ex._cache.get(key)
+def _case_frame(ex: Extract) -> pl.DataFrame:
+    """case_id, unit_id, caseworker_id and case_key: an integer per case (counting distinct cases
+    over millions of payments is ~10x faster on it than on the string ids). Cached per extract."""
+    hit = ex._cache.get("enriched:case_keys")
     if isinstance(hit, pl.DataFrame):
         return hit
-    cases = ex["cases"].select("case_id", "unit_id", "caseworker_id")
-    # An integer per case: counting distinct cases over millions of payments is ~10x
-    # faster on it than on the string ids.
-    case_keys = ex["cases"].select("case_id").with_row_index("case_key")
-    kinds = ex["intervention_kinds"].select(
-        "kind_id", "category", "account", pl.col("name").alias("kind_name")
+    out = ex["cases"].select("case_id", "unit_id", "caseworker_id").with_row_index("case_key")
+    out = out.select(
+        "case_id",
+        "unit_id",
+        "caseworker_id",
+        "case_key",
+        pl.col("unit_id").replace_strict(unit_keys(ex), return_dtype=pl.UInt32).alias("unit_key"),
     )
-    if table == "interventions":
-        out = (
-            ex["interventions"]
-            .join(cases, on="case_id", how="left")
-            .join(case_keys, on="case_id", how="left")
-            .join(kinds, on="kind_id", how="left")
-        )
-    elif table == "payments":
-        out = _join_payments(ex, ex["payments"])
-    elif table == "deadlines":
-        out = ex["deadlines"].join(cases, on="case_id", how="left")
-    elif table in ("notifications", "contacts"):
-        out = ex[table].join(cases.select("case_id", "caseworker_id"), on="case_id", how="left")
-    elif table == "absences":
+    ex._cache["enriched:case_keys"] = out
+    return out
+
+
+def unit_keys(ex: Extract) -> dict[str, int]:
+    """An integer per unit (its place among the sorted unit ids): the case-based enriched tables
+    carry it as `unit_key`, so scoping and grouping them compare integers, not strings."""
+    hit = ex._cache.get("unit_keys")
+    if isinstance(hit, dict):
+        return hit
+    out = {u: i for i, u in enumerate(sorted(org_tree(ex).parent))}
+    ex._cache["unit_keys"] = out
+    return out
+
+
+def _unit_filter(units: frozenset[str]) -> pl.Expr:
+    return pl.col("unit_id").is_in(pl.Series(sorted(units), dtype=pl.String).implode())
+
+
+def _row_of(keys: pl.Series, target: pl.Series) -> pl.Series:
+    """For each key, the row of `target` (unique ids) holding it; null when none does."""
+    rows = pl.DataFrame({"k": target}).with_row_index("row")
+    return pl.DataFrame({"k": keys}).join(rows, on="k", how="left", maintain_order="left")["row"]
+
+
+_ROW_KEYS = {
+    "interventions": ("case_id", "cases"),
+    "deadlines": ("case_id", "cases"),
+    "payments": ("intervention_id", "interventions"),
+}
+
+
+def row_keys(ex: Extract, table: str) -> pl.Series:
+    """The row of each row's parent (a case for interventions and deadlines, an intervention for
+    payments): integer keys, so scoping and enriching them gathers instead of joining strings.
+    Built once per extract (`prepare` builds them right after loading)."""
+    key = f"rows:{table}"
+    hit = ex._cache.get(key)
+    if isinstance(hit, pl.Series):
+        return hit
+    column, parent = _ROW_KEYS[table]
+    out = _row_of(ex[table][column], ex[parent][column])
+    ex._cache[key] = out
+    return out
+
+
+def prepare(ex: Extract) -> Extract:
+    """Build the integer keys the scoped tables are made from (called by the loader)."""
+    for table in _ROW_KEYS:
+        row_keys(ex, table)
+    return ex
+
+
+def _in_units(ex: Extract, table: str, units: frozenset[str]) -> pl.Series:
+    """Per row of a case-based table: whether its case is in `units`."""
+    keys = unit_keys(ex)
+    wanted = pl.Series([keys[u] for u in units], dtype=pl.UInt32).implode()
+    case_in = _case_frame(ex).select(pl.col("unit_key").is_in(wanted)).to_series()
+    if table == "payments":
+        return case_in.gather(row_keys(ex, "interventions")).gather(row_keys(ex, "payments"))
+    return case_in.gather(row_keys(ex, table))
+
+
+def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | None) -> pl.DataFrame:
+    """The rows of `table` of `units` (None: all) that can count in `year` (None: every year; see
+    `_YEAR_FILTERS`), joined with what scoping and grouping need. Filters come before the joins,
+    and case-based tables are scoped and joined through integer row keys, so a team's rows cost
+    what they are, not what the whole extract is."""
+    source = _SOURCE.get(table, table)
+    raw = ex[source]
+    if source in _ROW_KEYS:
+        keep = raw.select(_YEAR_FILTERS[table](year)).to_series() if year is not None else None
+        if units is not None:
+            inside = _in_units(ex, source, units)
+            keep = inside if keep is None else keep & inside
+        rows = row_keys(ex, source)
+        if keep is not None:
+            raw, rows = raw.filter(keep), rows.filter(keep)
+        if source == "interventions":
+            kinds = ex["intervention_kinds"].select(
+                "kind_id", "category", "account", pl.col("name").alias("kind_name")
+            )
+            cases = _case_frame(ex).select("unit_id", "caseworker_id", "case_key", "unit_key")
+            return raw.hstack(cases[rows].get_columns()).join(
+                kinds, on="kind_id", how="left", maintain_order="left"
+            )
+        if source == "payments":
+            # the intervention's case and kind, gathered row by row (no table of every intervention)
+            iv = ex["interventions"].select("case_id", "kind_id")[rows]
+            cases = _case_frame(ex).select("case_key", "unit_id", "caseworker_id", "unit_key")[
+                row_keys(ex, "interventions").gather(rows)
+            ]
+            kinds = ex["intervention_kinds"].select("kind_id", "category", "account")
+            parent = (
+                pl.concat([iv, cases], how="horizontal")
+                .join(kinds, on="kind_id", how="left", maintain_order="left")
+                .select(
+                    "case_id",
+                    "case_key",
+                    "kind_id",
+                    "category",
+                    "account",
+                    "unit_id",
+                    "caseworker_id",
+                    "unit_key",
+                )
+            )
+            return raw.hstack(parent.get_columns()).with_columns(
+                pl.col("period").dt.year().alias("period_year")
+            )
+        cases = _case_frame(ex).select("unit_id", "caseworker_id", "unit_key")
+        return raw.hstack(cases[rows].get_columns())
+    if year is not None:
+        raw = raw.filter(_YEAR_FILTERS[table](year))
+    table = source
+    how: Literal["inner", "left"] = "left" if units is None else "inner"
+    if table in ("notifications", "contacts"):
+        if units is not None:
+            raw = raw.filter(_unit_filter(units))
+        return raw.join(_case_frame(ex).select("case_id", "caseworker_id"), on="case_id", how="left")
+    if table == "absences":
         emp = ex["employees"].select("employee_id", "unit_id", "fte", "employed_from", "employed_to")
-        out = ex["absences"].join(emp, on="employee_id", how="left")
-    else:
-        out = ex[table]
-    ex._cache[key] = out
-    return out
+        if units is not None:
+            emp = emp.filter(_unit_filter(units))
+        return raw.join(emp, on="employee_id", how=how)
+    if units is not None and "unit_id" in raw.columns:
+        raw = raw.filter(_unit_filter(units))
+    return raw
 
 
-def _join_payments(ex: Extract, payments: pl.DataFrame) -> pl.DataFrame:
-    iv = _enriched(ex, "interventions").select(
-        "intervention_id", "case_id", "case_key", "kind_id", "category", "account", "unit_id", "caseworker_id"
-    )
-    return payments.join(iv, on="intervention_id", how="left").with_columns(
-        pl.col("period").dt.year().alias("period_year")
-    )
-
-
-def _payments_year(ex: Extract, year: int) -> pl.DataFrame:
-    """Enriched payments covering a month of `year`. Joining one year's rows instead of the
-    whole history keeps the first page view fast on large extracts."""
-    key = f"enriched:payments:{year}"
+def _enriched(ex: Extract, table: str, year: int | None = None) -> pl.DataFrame:
+    """Every row of the table (of `year`), enriched. Built once per extract; a year's rows are
+    taken from the whole table when that is built already."""
+    key = f"enriched:{table}" if year is None else f"enriched:{table}:{year}"
     hit = ex._cache.get(key)
     if isinstance(hit, pl.DataFrame):
         return hit
-    full = ex._cache.get("enriched:payments")
-    if isinstance(full, pl.DataFrame):
-        out = full.filter(pl.col("period_year") == year)
+    full = ex._cache.get(f"enriched:{_SOURCE.get(table, table)}")
+    if year is not None and isinstance(full, pl.DataFrame):
+        out = full.filter(_YEAR_FILTERS[table](year))
     else:
-        out = _join_payments(ex, ex["payments"].filter(pl.col("period").dt.year() == year))
+        out = _build(ex, table, None, year)
     ex._cache[key] = out
     return out
+
+
+def _is_built(ex: Extract, table: str, year: int | None) -> bool:
+    full = f"enriched:{_SOURCE.get(table, table)}"
+    return full in ex._cache or (year is not None and f"enriched:{table}:{year}" in ex._cache)
 
 
 def check_scope(ex: Extract, scope: Scope) -> None:
@@ -136,12 +242,23 @@ def _memo(ex: Extract, key: tuple[str, Scope], build: Callable[[], pl.DataFrame]
     return df
 
 
-def _filter_scope(ex: Extract, table: str, scope: Scope, df: pl.DataFrame | None = None) -> pl.DataFrame:
+def _filter_scope(ex: Extract, table: str, scope: Scope, year: int | None = None) -> pl.DataFrame:
     check_scope(ex, scope)
-    df = _enriched(ex, table) if df is None else df
     units = units_in(ex, scope)
-    if units is not None and len(units) < len(org_tree(ex).parent):
-        df = df.filter(pl.col("unit_id").is_in(pl.Series(sorted(units), dtype=pl.String).implode()))
+    if units is not None and len(units) >= len(org_tree(ex).parent):
+        units = None
+    if units is None or _is_built(ex, table, year):
+        df = _enriched(ex, table, year)
+        if units is not None and "unit_key" in df.columns:
+            keys = unit_keys(ex)
+            df = df.filter(
+                pl.col("unit_key").is_in(pl.Series([keys[u] for u in units], dtype=pl.UInt32).implode())
+            )
+        elif units is not None:
+            df = df.filter(_unit_filter(units))
+    else:
+        df = _build(ex, table, units, year)
+    table = _SOURCE.get(table, table)
     if scope.caseworker_id is not None:
         if table in (*CASE_TABLES, "notifications", "contacts"):
             df = df.filter(pl.col("caseworker_id") == scope.caseworker_id)
@@ -159,11 +276,7 @@ def scoped(ex: Extract, table: str, scope: Scope) -> pl.DataFrame:
 
 def scoped_payments_year(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
     """Payments in scope covering a month of `year` (cached: the hot path of every economy figure)."""
-    return _memo(
-        ex,
-        (f"payments:{year}", scope),
-        lambda: _filter_scope(ex, "payments", scope, _payments_year(ex, year)),
-    )
+    return scoped_year(ex, "payments", scope, year)
 
 
 def overlaps_year(year: int) -> pl.Expr:
@@ -172,24 +285,41 @@ def overlaps_year(year: int) -> pl.Expr:
     )
 
 
+def open_deadlines(year: int) -> pl.Expr:
+    """Deadlines that can be overdue at some day of `year` (due before its end, not done before
+    its start): all that frister_overskredne can count at an as_of in `year`."""
+    return (pl.col("due_on") <= date(year, 12, 31)) & (
+        pl.col("done_on").is_null() | (pl.col("done_on") >= date(year, 1, 1))
+    )
+
+
 # Rows of a table that can matter for a figure of `year`. Only a pre-filter: every KPI
 # applies its own full rule afterwards, and each rule implies its table's predicate here.
-_YEAR_FILTERS = {
+_YEAR_FILTERS: dict[str, Callable[[int], pl.Expr]] = {
     "interventions": overlaps_year,
     "absences": overlaps_year,
-    "deadlines": lambda year: pl.col("due_on").dt.year() == year,
-    "notifications": lambda year: pl.col("received_at").dt.year() == year,
-    "contacts": lambda year: pl.col("received_at").dt.year() == year,
+    "payments": lambda year: pl.col("period").is_between(date(year, 1, 1), date(year, 12, 31)),
+    "deadlines": lambda year: pl.col("due_on").is_between(date(year, 1, 1), date(year, 12, 31)),
+    "notifications": lambda year: (
+        (pl.col("received_at") >= datetime(year, 1, 1)) & (pl.col("received_at") < datetime(year + 1, 1, 1))
+    ),
+    "contacts": lambda year: (
+        (pl.col("received_at") >= datetime(year, 1, 1)) & (pl.col("received_at") < datetime(year + 1, 1, 1))
+    ),
+    "deadlines_open": open_deadlines,
 }
+# a row filter of a table that is kept like a table of its own
+_SOURCE = {"deadlines_open": "deadlines"}
 
 
 def scoped_year(ex: Extract, table: str, scope: Scope, year: int) -> pl.DataFrame:
     """`scoped(ex, table, scope)` restricted to rows that can count in `year` (cached)."""
-    if table == "payments":
-        return scoped_payments_year(ex, scope, year)
-    return _memo(
-        ex, (f"{table}:{year}", scope), lambda: scoped(ex, table, scope).filter(_YEAR_FILTERS[table](year))
-    )
+    return _memo(ex, (f"{table}:{year}", scope), lambda: _filter_scope(ex, table, scope, year))
+
+
+def scoped_open_deadlines(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
+    """`scoped(ex, "deadlines", scope)` restricted to `open_deadlines(year)` (cached)."""
+    return scoped_year(ex, "deadlines_open", scope, year)
 
 
 def scoped_interventions_year(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:

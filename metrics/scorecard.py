@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from metrics import registry
+from metrics import grouped, registry
 from metrics.contract import UNIT_LEVELS
 from metrics.extract import Extract
 from metrics.org import OrgTree, org_tree
@@ -461,9 +461,10 @@ def set_aside_rows(ex: Extract, metric: str) -> dict[str, int]:
 def kpi_detail(ex: Extract, spec: KpiSpec, unit_id: str, as_of: date) -> KpiDetail:
     scope = Scope.unit(unit_id)
     days = trend_dates(as_of)
-    values = {d: registry.compute(ex, spec.metric, scope, d) for d in days}
     prev_day = previous_month_end(as_of)
-    previous = values[prev_day] if prev_day in values else registry.compute(ex, spec.metric, scope, prev_day)
+    asked = sorted({*days, prev_day})
+    values = dict(zip(asked, registry.values_at(ex, spec.metric, scope, asked), strict=True))
+    previous = values[prev_day]
     now = values[as_of]
     change = None if now.value is None or previous.value is None else now.value - previous.value
     mdef = registry.get(spec.metric)
@@ -503,20 +504,44 @@ class CascadeRow:
 def cascade(ex: Extract, card: Scorecard, unit_id: str, as_of: date) -> list[CascadeRow]:
     """unit_id's child units × KPIs, each value computed for the child's own subtree
     (ratios recomputed, never averaged), then unit_id itself as the total."""
+    tree = org_tree(ex)
+    return [
+        *(
+            CascadeRow(u, tree.label(u), tree.level[u], bool(tree.children.get(u)), False, cells)
+            for u, cells in children_rows(ex, card, unit_id, as_of)
+        ),
+        CascadeRow(
+            unit_id,
+            tree.label(unit_id),
+            tree.level[unit_id],
+            bool(tree.children.get(unit_id)),
+            True,
+            tuple(evaluate_scorecard(ex, card, unit_id, as_of)),
+        ),
+    ]
+
+
+def children_rows(
+    ex: Extract, card: Scorecard, unit_id: str, as_of: date
+) -> list[tuple[str, tuple[Row, ...]]]:
+    """Every child of unit_id (by name, then id) with its scorecard rows in the file's order, all
+    children of a KPI in one grouped pass (`metrics.grouped`). Facts on unit_id itself belong to
+    no child. No children: []."""
     _prepare(ex, card, unit_id)
     card = for_extract(ex, card)
     tree = org_tree(ex)
     kids = sorted(tree.children.get(unit_id, ()), key=lambda u: (tree.label(u), u))
+    values = {k.id: grouped.by_child(ex, k.metric, unit_id, as_of) for k in card.kpis}
     return [
-        CascadeRow(
+        (
             u,
-            tree.label(u),
-            tree.level[u],
-            bool(tree.children.get(u)),
-            u == unit_id,
-            tuple(evaluate_scorecard(ex, card, u, as_of)),
+            tuple(
+                Row(k.id, k.perspective, u, as_of, v, k.target, k.status(v))
+                for k in card.kpis
+                for v in [values[k.id][u].value]
+            ),
         )
-        for u in [*kids, unit_id]
+        for u in kids
     ]
 
 

@@ -1,0 +1,73 @@
+"""A trend in one grouped pass (metrics.trends) equals the KPI evaluated date by date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from metrics import registry
+from metrics.extract import Extract
+from metrics.org import org_tree
+from metrics.scope import Scope
+from metrics.trends import OVER_DATES
+from metrics.values import KpiValue, trend_dates
+from tests.conftest import FIXTURE_END
+from tests.test_cascade import AS_OF, tree_ex  # noqa: F401  (the hand-made fixture)
+
+
+def _same(got: KpiValue, expected: KpiValue, what: str) -> None:
+    """Equal value and basis; floats up to the last bits (sums accumulated month by month)."""
+    assert got.basis == expected.basis, what
+    if expected.value is None:
+        assert got.value is None, what
+    else:
+        assert got.value == pytest.approx(expected.value, rel=1e-12, abs=1e-12), what
+
+
+def _check(ex: Extract, scope: Scope, days: list[date]) -> int:
+    n = 0
+    for metric in registry.metric_ids(ex):
+        got = registry.values_at(ex, metric, scope, days)
+        assert len(got) == len(days)
+        for d, g in zip(days, got, strict=True):
+            _same(g, registry.compute(ex, metric, scope, d), f"{metric} {scope} {d}")
+            n += 1
+    return n
+
+
+def test_the_grouped_forms_are_used() -> None:
+    assert {"udgift_pr_sag", "udgift_pr_sag_aendring_pct", "sygefravaer_pct", "aktive_sager"} <= set(
+        OVER_DATES
+    )
+
+
+@pytest.mark.parametrize("as_of", [FIXTURE_END, date(2026, 1, 31), date(2025, 12, 31)])
+def test_trend_equals_per_month_on_the_generated_extract(small_extract: Extract, as_of: date) -> None:
+    tree = org_tree(small_extract)
+    team = sorted(u for u, lv in tree.level.items() if lv == "team")[0]
+    worker = str(small_extract["cases"].filter(pl.col("caseworker_id").is_not_null())["caseworker_id"][0])
+    days = trend_dates(as_of)
+    for scope in (Scope.unit(tree.root), Scope.unit(team), Scope.caseworker(worker)):
+        assert _check(small_extract, scope, days) == len(days) * len(registry.metric_ids(small_extract))
+
+
+def test_dates_across_a_year_end(small_extract: Extract) -> None:
+    """The scorecard asks for the previous month's end too: in January that is last year."""
+    root = Scope.unit(org_tree(small_extract).root)
+    _check(small_extract, root, [date(2025, 11, 30), date(2025, 12, 31), date(2026, 1, 15)])
+
+
+@pytest.mark.parametrize("unit", ["K", "D", "E", "T2"])
+def test_trend_equals_per_month_by_hand(tree_ex: Extract, unit: str) -> None:  # noqa: F811
+    days = [*trend_dates(AS_OF), date(2024, 2, 29)]
+    _check(tree_ex, Scope.unit(unit), sorted(days))
+
+
+def test_trend_frame_by_hand(tree_ex: Extract) -> None:  # noqa: F811
+    t = registry.trend(tree_ex, "aktive_sager", Scope.unit("D"), AS_OF)
+    # c1, c2, c3, c4 open under D from 2023; c3 closes 1 March 2024: 4 at the ends of January and
+    # February, 3 from the end of March
+    assert t["value"].to_list() == [4.0, 4.0, 3.0, 3.0, 3.0, 3.0]
+    assert t["as_of"].to_list()[-1] == AS_OF
