@@ -139,9 +139,11 @@ def test_excel_figures_equal_metrics(agenda_k: Agenda) -> None:
 
     ws = wb["Kommentarer og beslutninger"]
     _, _, rows = table(ws, "Emne")
-    assert [row[4].value for row in rows] == COMMENTS["text"].to_list()
+    # a text that would read as a formula gets metrics.export's leading apostrophe
+    texts = COMMENTS["text"].to_list()
+    assert [row[4].value for row in rows] == [texts[0], "'" + texts[1], texts[2]]
     formula_like = rows[1][4]
-    assert formula_like.data_type == "s" and formula_like.value.startswith("=HYPERLINK")
+    assert formula_like.data_type == "s" and formula_like.value.startswith("'=HYPERLINK")
 
 
 def test_excel_without_case_rows_and_without_comments(now: Extract, before: Extract, card: Scorecard) -> None:  # noqa: F811
