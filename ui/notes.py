@@ -394,3 +394,31 @@ def meeting_overview(
             f"{SUBJECT_WORDS[r['subject_kind']]} **{md_escape(what)}** · {md_escape(tree.label(r['unit_id']))}"
         )
         show_note(NoteVersion(**r))
+
+
+def kpi_comments(
+    ex: Extract, viewer: Viewer, unit_id: str, period: date, kpis: Sequence[tuple[str, str]], *, page: str
+) -> None:
+    """Read-only: the notes of this period on the given KPIs (id, name) of the unit, and for a
+    KPI without one the latest from an earlier meeting."""
+    shown = 0
+    try:
+        for kpi_id, name in kpis:
+            subject = Subject.kpi(kpi_id, unit_id)
+            current = N.notes_for(ex, viewer, subject, period, page=page)
+            earlier = None if current else N.previous_note(ex, viewer, subject, period, page=page)
+            if not current and earlier is None:
+                continue
+            shown += 1
+            st.markdown(f"**{md_escape(name)}**")
+            for n in current:
+                show_note(n)
+            if earlier is not None:
+                show_note(earlier, f"{PREVIOUS} ({fmt_date(earlier.period)}):")
+    except AccessDenied:
+        return
+    except StorageError as e:
+        st.warning(f"Kommentarerne kan ikke hentes: {md_escape(e)}", icon="⚠️")
+        return
+    if not shown:
+        st.caption("Ingen forklaringer eller beslutninger på nøgletallene til dette udtræk.")
