@@ -20,6 +20,7 @@ from metrics.access import AccessDenied, Viewer, viewer_for_employee
 from metrics.extract import Extract
 from metrics.scorecard import for_extract, load_scorecard
 from tests.conftest import FIXTURE_END
+from ui.fmt import md_escape
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 EARLIER = date(2026, 11, 6)
@@ -237,3 +238,27 @@ def test_sammenlign_shows_the_kpi_notes(env: Path, small_extract: Extract) -> No
     at = open_as(tl, "views/sammenlign.py")
     assert "Set på Sammenlign" in texts(at)
     assert not [w for w in at.text_area if w.key and w.key.startswith("noter_")]  # read-only there
+
+
+def test_a_decision_from_the_tile_form_needs_owner_and_due_date(env: Path, small_extract: Extract) -> None:
+    tl = persona(small_extract, "teamleder")
+    at = open_as(tl)
+    kpi, unit = first_kpi(small_extract), unit_of(at)
+    key = f"noter_{kpi}"
+    at.radio(key=f"{key}_type").set_value("decision")
+    at.text_area(key=f"{key}_tekst").input("Ekstra visitationsmøde")
+    at.button(key=f"{key}_gem").click()
+    ok(at.run())
+    # no owner, no due date: refused with the data layer's reason, the text kept
+    assert [e.value for e in at.error] == [md_escape("Ikke gemt: Ansvarlig mangler")]
+    assert at.text_area(key=f"{key}_tekst").value == "Ekstra visitationsmøde"
+    at.text_input(key=f"{key}_ansvarlig").input("Tove")
+    at.date_input(key=f"{key}_frist").set_value(date(2026, 12, 4))
+    at.button(key=f"{key}_gem").click()
+    ok(at.run())
+    [d] = notes.notes_for(small_extract, tl, notes.Subject.kpi(kpi, unit), FIXTURE_END)
+    assert (d.kind, d.text, d.owner, d.due, d.status) == (
+        "decision", "Ekstra visitationsmøde", "Tove", date(2026, 12, 4), "ikke_startet",
+    )  # fmt: skip
+    assert any("Ansvarlig: Tove · frist 4. dec. 2026 · ⚪ Ikke startet" in c for c in captions(at))
+    assert not at.warning[1:]  # only the demo banner: no widget-state warnings
