@@ -45,7 +45,7 @@ from metrics.kpis import HOURS_24, on_time_24h, overdue
 from metrics.org import org_tree
 from metrics.reports import SOURCE_LABELS, account_label, economy_by, economy_monthly, top_cases
 from metrics.scope import Scope, scoped
-from metrics.scorecard import Scorecard, evaluate_scorecard
+from metrics.scorecard import Scorecard, evaluate_scorecard, for_extract
 from metrics.values import cutoff
 
 # Who holds the meeting: leaders and team leaders; administration sees aggregates only.
@@ -288,7 +288,8 @@ def scorecard_kpis(
 ) -> pl.DataFrame:
     """Every scorecard KPI at as_of with its value at the previous extract's own as_of,
     the change and its judgement (metrics.compare.judge); to_discuss = red or yellow or
-    worsened."""
+    worsened. KPIs whose optional table the extract lacks are left out, as on Scorecard."""
+    card = for_extract(now, card)
     rows = evaluate_scorecard(now, card, unit_id, as_of)
     perspective = {p.id: p.name for p in card.perspectives}
     out = []

@@ -369,3 +369,14 @@ def test_matrix_follows_the_economy_functions(small_extract: Extract) -> None:
     assert dict(zip(row["account"], row["budget"], strict=True)) == pytest.approx(
         dict(zip(by_account["group"], by_account["budget"], strict=True))
     )
+
+
+def test_an_extract_without_contacts_leaves_out_the_kpi_that_needs_them(now: Extract, before: Extract) -> None:
+    """The configured scorecard has fejlefterspoergsel_pct, which needs the optional contacts
+    table; these extracts have none: the agenda has every other KPI (as Scorecard shows them)
+    instead of failing."""
+    full = load_scorecard()
+    a = agenda(now, before, "K", SYSTEM, full)
+    expected = [k.id for k in full.kpis if k.id != "fejlefterspoergsel_pct"]
+    assert len(expected) == len(full.kpis) - 1
+    assert a.scorecard["kpi_id"].to_list() == expected
