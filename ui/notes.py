@@ -149,12 +149,15 @@ def _withdraw(ex: Extract, viewer: Viewer, n: NoteVersion, key: str, page: str) 
 # --- forms -------------------------------------------------------------------------------------
 
 
-def _decision_inputs(key: str) -> None:
+def _decision_inputs(key: str, *, status: bool = True) -> None:
     st.text_input("Ansvarlig (beslutning)", key=f"{key}_ansvarlig", max_chars=200)
     if f"{key}_frist" not in st.session_state:  # no date until one is chosen
         st.session_state[f"{key}_frist"] = None
     st.date_input("Frist (beslutning)", key=f"{key}_frist", format="DD.MM.YYYY")
-    st.selectbox("Status (beslutning)", STATUSES, format_func=STATUS_LABELS.__getitem__, key=f"{key}_status")
+    if status:  # a new decision starts "ikke startet"
+        st.selectbox(
+            "Status (beslutning)", STATUSES, format_func=STATUS_LABELS.__getitem__, key=f"{key}_status"
+        )
 
 
 def _new_form(
@@ -175,7 +178,7 @@ def _new_form(
         st.text_area("Tekst", key=f"{key}_tekst", max_chars=N.MAX_TEXT)
         if "decision" in kinds:
             st.caption("En beslutning skal have en ansvarlig og en frist.")
-            _decision_inputs(key)
+            _decision_inputs(key, status=False)
         st.form_submit_button(
             "Gem", key=f"{key}_gem", on_click=_add, args=(ex, viewer, subject, period, key, page)
         )
@@ -221,17 +224,19 @@ def notes_panel(
     key: str,
     page: str,
     kinds: Sequence[N.NoteKind] = ("explanation", "decision"),
-    previous: bool = True,
+    previous: Sequence[N.NoteKind] | None = None,
     writable: bool = True,
 ) -> None:
     """The notes on one subject for one period (the extract's as_of), the latest earlier ones
-    as "fra sidste møde", and for writers a form to write, edit (history kept) or withdraw.
-    `key`: a prefix unique on the page (letters, digits, _)."""
+    as "fra sidste møde" (of the kinds in `previous`, default all `kinds`), and for writers a
+    form to write, edit (history kept) or withdraw. `key`: a prefix unique on the page
+    (letters, digits, _)."""
     try:
         current = N.notes_for(ex, viewer, subject, period, page=page)
-        earlier = (
-            [N.previous_note(ex, viewer, subject, period, k, page=page) for k in kinds] if previous else []
-        )
+        earlier = [
+            N.previous_note(ex, viewer, subject, period, k, page=page)
+            for k in (kinds if previous is None else previous)
+        ]
     except AccessDenied:
         return  # nothing to show: the figure itself is not shown either
     except StorageError as e:

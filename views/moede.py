@@ -156,6 +156,7 @@ def _kpis(ctx: PageContext, a: Agenda) -> None:
             a.extract_as_of,
             key=f"moede_kpi_{r['kpi_id']}",
             page=PAGE,
+            previous=("explanation",),  # earlier decisions: under "Beslutninger fra sidste møde"
         )
 
 
@@ -459,16 +460,16 @@ def _comments(ctx: PageContext, a: Agenda) -> None:
     )
     st.markdown("**Forklaringer og beslutninger pr. konto**")
     accounts = a.accounts.filter(~pl.col("is_total"))["label"].to_list()
-    for i, account in enumerate(accounts):
-        with st.expander(f"Konto {md_escape(account)}"):
-            notes_panel(
-                ctx.ex,
-                ctx.viewer,
-                Subject.account(account, a.unit_id),
-                a.extract_as_of,
-                key=f"moede_konto_{i}",
-                page=PAGE,
-            )
+    account = st.selectbox("Konto", accounts, index=None, key="moede_konto", placeholder="Vælg en konto")
+    if account is not None:
+        notes_panel(
+            ctx.ex,
+            ctx.viewer,
+            Subject.account(account, a.unit_id),
+            a.extract_as_of,
+            key=f"moede_konto_{accounts.index(account)}",
+            page=PAGE,
+        )
     if a.top_cases is not None and a.top_cases.height:
         st.markdown("**Sagsgennemgang: de dyreste sager**")
         case = st.selectbox(
