@@ -7,6 +7,7 @@ open decisions on the next agenda and action status updates."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -262,3 +263,33 @@ def test_a_decision_from_the_tile_form_needs_owner_and_due_date(env: Path, small
     )  # fmt: skip
     assert any("Ansvarlig: Tove · frist 4. dec. 2026 · ⚪ Ikke startet" in c for c in captions(at))
     assert not at.warning[1:]  # only the demo banner: no widget-state warnings
+
+
+def test_a_case_review_note_on_the_meeting_page_is_audited(
+    env: Path, small_extract: Extract, private_database: Path
+) -> None:
+    tl = persona(small_extract, "teamleder")
+    at = open_as(tl, "views/moede.py")
+    case = at.selectbox(key="moede_sag").options[0]
+    at.selectbox(key="moede_sag").set_value(case)
+    ok(at.run())
+    at.text_area(key="moede_sagsnote_tekst").input("Gennemgået: plejefamilie forlænget")
+    at.button(key="moede_sagsnote_gem").click()
+    ok(at.run())
+    subject = notes.Subject.case(small_extract, case)
+    [n] = notes.notes_for(small_extract, tl, subject, FIXTURE_END)
+    assert (n.kind, n.text, n.saved_by) == (
+        "case_review",
+        "Gennemgået: plejefamilie forlænget",
+        tl.employee_id,
+    )
+    assert "Gennemgået: plejefamilie forlænget" in texts(at)
+    with sqlite3.connect(private_database) as conn:
+        rows = conn.execute(
+            "SELECT e.page, e.action, e.employee_id, e.target FROM audit_event e "
+            "JOIN audit_case c ON c.event_id = e.event_id WHERE c.case_id = ?",
+            (case,),
+        ).fetchall()
+    written = [r for r in rows if r[3] and r[3].startswith("sagsnote ") and r[3].endswith(" skrevet")]
+    assert [(p, a, e) for p, a, e, _ in written] == [("moede", "view", tl.employee_id)]
+    assert any(r[3] and r[3].startswith("sagsnoter på sagen") for r in rows)  # reading it is logged too

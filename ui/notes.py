@@ -63,9 +63,10 @@ def _message(key: str) -> None:
     if msg is None:
         return
     kind, text = msg
-    if kind == "error":
+    if kind == "error":  # stays until the next save through this form
         st.error(md_escape(text), icon="⚠️")
     else:
+        del st.session_state[f"{key}__msg"]  # shown once
         st.success(md_escape(text), icon="✅")
 
 
