@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
@@ -21,7 +22,7 @@ from metrics.access import AccessDenied, Viewer, viewer_for_employee
 from metrics.extract import Extract
 from metrics.scorecard import for_extract, load_scorecard
 from tests.conftest import FIXTURE_END
-from ui.fmt import md_escape
+from ui.fmt import fmt_date, md_escape
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 EARLIER = date(2026, 11, 6)
@@ -85,11 +86,11 @@ def test_team_leader_writes_on_a_tile_and_it_shows_there_and_on_the_meeting_page
     assert [(n.text, n.saved_by, n.kind, n.version) for n in saved] == [
         (typed, tl.employee_id, "explanation", 1)
     ]
-    # shown as plain text (no markup), with who and when, inside the tile of that KPI
+    # shown as plain text (no markup), with who and when (Copenhagen time)
     assert typed in texts(at)
-    assert any(c.startswith("**Afvigelsesforklaring** · ") and tl.name in c for c in captions(at))
-    when = saved[0].saved_at.astimezone().strftime("%H:%M")
-    assert any(tl.name in c and when[:2] in c for c in captions(at))
+    local = saved[0].saved_at.astimezone(ZoneInfo("Europe/Copenhagen"))
+    byline = f"**Afvigelsesforklaring** · {md_escape(tl.name)} · {fmt_date(local)} kl. {local:%H:%M}"
+    assert byline in captions(at)
     # the form is empty again after the save
     assert not at.text_area(key=f"noter_{kpi}_tekst").value
     # the meeting page shows it (in the overview of the meeting's notes)
