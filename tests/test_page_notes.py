@@ -108,6 +108,9 @@ def test_an_edit_is_a_new_version_and_the_history_shows_both(env: Path, small_ex
     )
     ok(at.run())
     key = f"noter_{kpi}_{first.note_id}"
+    assert f"{key}_tekst" not in [w.key for w in at.text_area]  # the form opens on "Ret"
+    at.button(key=f"{key}_ret").click()
+    ok(at.run())
     assert at.text_area(key=f"{key}_tekst").value == "Første udgave"  # the edit form starts from it
     at.text_area(key=f"{key}_tekst").input("Anden udgave")
     at.button(key=f"{key}_gem").click()
@@ -128,8 +131,10 @@ def test_a_conflicting_save_is_refused_with_who_and_when_and_keeps_the_text(
     kpi, unit = first_kpi(small_extract), unit_of(at)
     subject = notes.Subject.kpi(kpi, unit)
     first = notes.add_note(small_extract, tl, subject, FIXTURE_END, "explanation", "Udgangspunkt")
-    ok(at.run())  # the team leader opens the edit form on version 1
+    ok(at.run())
     key = f"noter_{kpi}_{first.note_id}"
+    at.button(key=f"{key}_ret").click()  # the team leader opens the edit form on version 1
+    ok(at.run())
     typed = "Min lange forklaring, som ikke må gå tabt"
     at.text_area(key=f"{key}_tekst").input(typed)
     # meanwhile the leader saves version 2
@@ -143,6 +148,12 @@ def test_a_conflicting_save_is_refused_with_who_and_when_and_keeps_the_text(
     history = notes.note_history(small_extract, tl, first.note_id)
     assert [v.text for v in history] == ["Udgangspunkt", "Lederens udgave"]  # nothing overwritten
     assert "Lederens udgave" in texts(at)  # the newer version is shown to read
+    # having read it, saving again is based on version 2: a third version, the second kept
+    at.button(key=f"{key}_gem").click()
+    ok(at.run())
+    history = notes.note_history(small_extract, tl, first.note_id)
+    assert [(v.version, v.text) for v in history] == [(1, "Udgangspunkt"), (2, "Lederens udgave"), (3, typed)]
+    assert not at.error and f"{key}_tekst" not in [w.key for w in at.text_area]  # saved: form closed
 
 
 @pytest.mark.parametrize("role", ["raadgiver", "administration"])
@@ -189,6 +200,8 @@ def test_an_open_decision_of_the_earlier_meeting_is_on_the_next_agenda_with_stat
     assert "Vagtordning i modtagelsen" in texts(at)
     assert any("Ansvarlig: Tove · frist 1. dec. 2026 · ⚪ Ikke startet" in c for c in captions(at))
     key = f"moede_aaben_{d.note_id}"
+    at.button(key=f"{key}_ret").click()
+    ok(at.run())
     at.selectbox(key=f"{key}_status").set_value("i_gang")
     at.button(key=f"{key}_gem").click()
     ok(at.run())

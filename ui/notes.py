@@ -134,7 +134,7 @@ def _edit(ex: Extract, viewer: Viewer, n: NoteVersion, key: str, page: str) -> N
     except _REFUSALS as e:
         _set_message(key, "error", f"Ikke gemt: {e}")
         return
-    _forget(f"{key}_base", f"{key}_tekst", f"{key}_ansvarlig", f"{key}_frist", f"{key}_status")
+    _close_edit(key)
     _set_message(key, "ok", "Ny version gemt.")
 
 
@@ -185,22 +185,39 @@ def _new_form(
         )
 
 
-def _edit_form(ex: Extract, viewer: Viewer, n: NoteVersion, key: str, page: str) -> None:
+_EDIT_FIELDS = ("_base", "_tekst", "_ansvarlig", "_frist", "_status", "__open")
+
+
+def _open_edit(n: NoteVersion, key: str) -> None:
+    """Begin an edit from the version shown now (the version a save is based on)."""
     state = st.session_state
-    if f"{key}_base" not in state:  # the version this edit began from
-        state[f"{key}_base"] = n.version
-        state[f"{key}_tekst"] = n.text
-        if n.kind == "decision":
-            state[f"{key}_ansvarlig"] = n.owner or ""
-            state[f"{key}_frist"] = n.due
-            state[f"{key}_status"] = n.status or "ikke_startet"
-    with st.popover("Ret", icon="📝"), st.form(key=f"{key}_form", border=False):
+    state[f"{key}__open"] = True
+    state[f"{key}_base"] = n.version
+    state[f"{key}_tekst"] = n.text
+    if n.kind == "decision":
+        state[f"{key}_ansvarlig"] = n.owner or ""
+        state[f"{key}_frist"] = n.due
+        state[f"{key}_status"] = n.status or "ikke_startet"
+
+
+def _close_edit(key: str) -> None:
+    _forget(*(key + f for f in _EDIT_FIELDS), f"{key}__msg")
+
+
+def _edit_form(ex: Extract, viewer: Viewer, n: NoteVersion, key: str, page: str, label: str = "Ret") -> None:
+    """A "Ret" button; the form only once it is pressed (a page with many notes stays light).
+    It stays open, with the typed text, until saved or closed."""
+    if not st.session_state.get(f"{key}__open"):
+        st.button(label, key=f"{key}_ret", icon="📝", on_click=_open_edit, args=(n, key))
+        return
+    with st.form(key=f"{key}_form"):
         st.text_area("Tekst", key=f"{key}_tekst", max_chars=N.MAX_TEXT)
         if n.kind == "decision":
             _decision_inputs(key)
         st.form_submit_button(
             "Gem ny version", key=f"{key}_gem", on_click=_edit, args=(ex, viewer, n, key, page)
         )
+    st.button("Luk uden at gemme", key=f"{key}_luk", on_click=_close_edit, args=(key,))
 
 
 def _history(ex: Extract, viewer: Viewer, n: NoteVersion, page: str) -> None:
@@ -251,17 +268,19 @@ def notes_panel(
             _history(ex, viewer, n, page)
             if write:
                 _message(note_key)
-                row = st.container(horizontal=True, gap="small")
-                with row:
+                if st.session_state.get(f"{note_key}__open"):
                     _edit_form(ex, viewer, n, note_key, page)
-                    st.button(
-                        "Træk tilbage",
-                        key=f"{note_key}_traek",
-                        icon="↩️",
-                        on_click=_withdraw,
-                        args=(ex, viewer, n, note_key, page),
-                        help="Noten skjules her; alle versioner bevares i historikken.",
-                    )
+                else:
+                    with st.container(horizontal=True, gap="small"):
+                        _edit_form(ex, viewer, n, note_key, page)
+                        st.button(
+                            "Træk tilbage",
+                            key=f"{note_key}_traek",
+                            icon="↩️",
+                            on_click=_withdraw,
+                            args=(ex, viewer, n, note_key, page),
+                            help="Noten skjules her; alle versioner bevares i historikken.",
+                        )
         if not current:
             st.caption(NO_NOTES)
         for p in earlier:
@@ -294,7 +313,7 @@ def open_decisions_panel(
         if N.can_write(ex, viewer, n.subject):
             note_key = f"{key}_{n.note_id}"
             _message(note_key)
-            _edit_form(ex, viewer, n, note_key, page)
+            _edit_form(ex, viewer, n, note_key, page, "Opdatér status eller ret")
 
 
 # --- action status ----------------------------------------------------------------------------
