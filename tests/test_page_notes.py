@@ -79,6 +79,8 @@ def test_team_leader_writes_on_a_tile_and_it_shows_there_and_on_the_meeting_page
     at = open_as(tl)
     kpi, unit = first_kpi(small_extract), unit_of(at)
     typed = "To sygemeldte i modtagelsen <b>ikke fed</b> *heller ikke*"
+    at.button(key=f"noter_{kpi}_skriv").click()  # the form opens on "Skriv …"
+    ok(at.run())
     at.text_area(key=f"noter_{kpi}_tekst").input(typed)
     at.button(key=f"noter_{kpi}_gem").click()
     ok(at.run())
@@ -91,7 +93,10 @@ def test_team_leader_writes_on_a_tile_and_it_shows_there_and_on_the_meeting_page
     local = saved[0].saved_at.astimezone(ZoneInfo("Europe/Copenhagen"))
     byline = f"**Afvigelsesforklaring** · {md_escape(tl.name)} · {fmt_date(local)} kl. {local:%H:%M}"
     assert byline in captions(at)
-    # the form is empty again after the save
+    # saved: the form is closed, and opens empty
+    assert f"noter_{kpi}_tekst" not in [w.key for w in at.text_area]
+    at.button(key=f"noter_{kpi}_skriv").click()
+    ok(at.run())
     assert not at.text_area(key=f"noter_{kpi}_tekst").value
     # the meeting page shows it (in the overview of the meeting's notes)
     at.switch_page("views/moede.py")
@@ -163,7 +168,7 @@ def test_caseworker_and_administration_get_no_form_and_the_data_layer_refuses(
     who = persona(small_extract, role)
     at = open_as(who)
     assert not [w.key for w in at.text_area if w.key and w.key.startswith("noter_")]
-    assert not [b.key for b in at.button if b.key and b.key.startswith("handling_")]
+    assert not [b.key for b in at.button if b.key and b.key.startswith(("noter_", "handling_"))]
     kpi, unit = first_kpi(small_extract), unit_of(at)
     with pytest.raises(AccessDenied):
         notes.add_note(small_extract, who, notes.Subject.kpi(kpi, unit), FIXTURE_END, "explanation", "x")
@@ -260,6 +265,8 @@ def test_a_decision_from_the_tile_form_needs_owner_and_due_date(env: Path, small
     at = open_as(tl)
     kpi, unit = first_kpi(small_extract), unit_of(at)
     key = f"noter_{kpi}"
+    at.button(key=f"{key}_skriv").click()
+    ok(at.run())
     at.radio(key=f"{key}_type").set_value("decision")
     at.text_area(key=f"{key}_tekst").input("Ekstra visitationsmøde")
     at.button(key=f"{key}_gem").click()
@@ -286,6 +293,8 @@ def test_a_case_review_note_on_the_meeting_page_is_audited(
     at = open_as(tl, "views/moede.py")
     case = at.selectbox(key="moede_sag").options[0]
     at.selectbox(key="moede_sag").set_value(case)
+    ok(at.run())
+    at.button(key="moede_sagsnote_skriv").click()
     ok(at.run())
     at.text_area(key="moede_sagsnote_tekst").input("Gennemgået: plejefamilie forlænget")
     at.button(key="moede_sagsnote_gem").click()

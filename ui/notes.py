@@ -109,7 +109,7 @@ def _add(ex: Extract, viewer: Viewer, subject: Subject, period: date, key: str, 
     except _REFUSALS as e:
         _set_message(key, "error", f"Ikke gemt: {e}")
         return
-    _forget(f"{key}_tekst", f"{key}_ansvarlig", f"{key}_frist", f"{key}_status")
+    _set_open(key, False)
     _set_message(key, "ok", f"{KIND_LABELS[kind]} gemt.")
 
 
@@ -147,6 +147,22 @@ def _withdraw(ex: Extract, viewer: Viewer, n: NoteVersion, key: str, page: str) 
     _set_message(key, "ok", "Trukket tilbage (den findes stadig i historikken).")
 
 
+def _set_open(key: str, open_: bool) -> None:
+    """Open the new-note form, or close it and forget what it held."""
+    if open_:
+        st.session_state[f"{key}__open"] = True
+    else:
+        _forget(
+            f"{key}__open",
+            f"{key}_tekst",
+            f"{key}_ansvarlig",
+            f"{key}_frist",
+            f"{key}_status",
+            f"{key}_type",
+            f"{key}__msg",
+        )
+
+
 # --- forms -------------------------------------------------------------------------------------
 
 
@@ -171,7 +187,10 @@ def _new_form(
     page: str,
 ) -> None:
     label = " eller ".join(KIND_LABELS[k].lower() for k in kinds)
-    with st.popover(f"Skriv {label}", icon="✏️"), st.form(key=f"{key}_form", border=False):
+    if not st.session_state.get(f"{key}__open"):  # the form only once asked for: a light page
+        st.button(f"Skriv {label}", key=f"{key}_skriv", icon="✏️", on_click=_set_open, args=(key, True))
+        return
+    with st.form(key=f"{key}_form"):
         if len(kinds) > 1:
             st.radio("Type", kinds, format_func=KIND_LABELS.__getitem__, key=f"{key}_type", horizontal=True)
         else:
@@ -183,6 +202,7 @@ def _new_form(
         st.form_submit_button(
             "Gem", key=f"{key}_gem", on_click=_add, args=(ex, viewer, subject, period, key, page)
         )
+    st.button("Luk uden at gemme", key=f"{key}_luk", on_click=_set_open, args=(key, False))
 
 
 _EDIT_FIELDS = ("_base", "_tekst", "_ansvarlig", "_frist", "_status", "__open")
