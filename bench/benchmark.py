@@ -26,6 +26,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -474,8 +475,9 @@ def bench_meeting(cache: Path) -> None:
     built from its agenda."""
     from streamlit.testing.v1 import AppTest
 
+    from metrics import notes
     from metrics.meeting import agenda
-    from metrics.pack import build_pack
+    from metrics.pack import build_pack, comments_from_notes
     from metrics.scorecard import load_scorecard
 
     found = list_extracts(cache) if cache.exists() else []
@@ -492,6 +494,16 @@ def bench_meeting(cache: Path) -> None:
         f"\nEconomy meeting on the Gladsaxe-sized demo as {viewer.name} ({viewer.role}), {org_tree(now).label(unit)}:"
     )
     os.environ["STYRING_EXTRACTS"] = str(cache)
+    # a meeting with notes: an explanation on every scorecard KPI and an open decision from
+    # the meeting before, in a database of its own (never the demo's)
+    os.environ["STYRING_DB_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='bench_notes_')}/notes.sqlite"
+    writer = Viewer.system()
+    for k in load_scorecard().kpis:
+        subject = notes.Subject.kpi(k.id, unit)
+        notes.add_note(now, writer, subject, now.as_of, "explanation", f"Forklaring på {k.name}")
+        notes.add_note(
+            before, writer, subject, before.as_of, "decision", "Følg op", owner="Leder", due=now.as_of
+        )
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600)
     at.switch_page("views/moede.py")
     _, cold = timed(at.run)
@@ -503,7 +515,8 @@ def bench_meeting(cache: Path) -> None:
     report(Line("page moede – warm rerun (2nd run)", runs[0], TARGET_MEETING_PAGE_S, note))
     a, took = timed(lambda: agenda(now, before, unit, viewer, load_scorecard()))
     report(Line("meeting agenda (metrics.meeting), uncached", took))
-    builds = [timed(lambda: build_pack(a))[1] for _ in range(3)]
+    comments = comments_from_notes(notes.pack_notes(now, viewer, unit, now.as_of))
+    builds = [timed(lambda: build_pack(a, comments))[1] for _ in range(3)]
     report(
         Line(
             "meeting pack: Excel + PDF (median of 3)",

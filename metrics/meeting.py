@@ -290,8 +290,8 @@ def scorecard_kpis(
 ) -> pl.DataFrame:
     """Every scorecard KPI at as_of with its value at the previous extract's own as_of,
     the change and its judgement (metrics.compare.judge); to_discuss = red or yellow or
-    worsened."""
-    card = for_extract(now, card)  # no row for a KPI whose optional table is absent
+    worsened. KPIs whose optional table the extract lacks are left out, as on Scorecard."""
+    card = for_extract(now, card)
     rows = evaluate_scorecard(now, card, unit_id, as_of)
     perspective = {p.id: p.name for p in card.perspectives}
     out = []

@@ -656,6 +656,22 @@ def meeting_notes(
     return notes_frame(notes)
 
 
+def pack_notes(
+    ex: Extract,
+    viewer: Viewer,
+    unit_id: str,
+    period: date,
+    *,
+    page: str = "moede",
+    path: Path | str | None = None,
+) -> pl.DataFrame:
+    """What the meeting pack carries (NOTES_SCHEMA): this period's notes on the unit's subtree
+    (`meeting_notes`, case notes only where the viewer may see the case) and the open
+    decisions of earlier meetings (`open_decisions`)."""
+    now = meeting_notes(ex, viewer, unit_id, period, page=page, path=path)
+    return pl.concat([now, notes_frame(open_decisions(ex, viewer, unit_id, period, path=path))])
+
+
 def notes_frame(notes: Sequence[NoteVersion]) -> pl.DataFrame:
     """Notes as a frame with the columns of NOTES_SCHEMA (one row per note version given)."""
     rows = [{k: getattr(n, k) for k in NOTES_SCHEMA.names()} for n in notes]

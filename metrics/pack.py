@@ -49,6 +49,7 @@ from metrics.meeting import (
     matrix_wide,
     scorecard_kpis,
 )
+from metrics.notes import STATUS_LABELS
 from metrics.scorecard import Scorecard
 
 PACK_NAME = "moedepakke"
@@ -65,12 +66,14 @@ COMMENT_COLUMNS: dict[str, pl.DataType] = {
     "due_on": pl.Date(),
     "status": pl.String(),  # e.g. ikke startet / i gang / gennemført; null otherwise
     "version": pl.Int64(),
+    "period": pl.Date(),  # the meeting (extract as_of) a note was written for; optional
 }
 SUBJECT_LABELS = {"kpi": "Nøgletal", "account": "Konto", "case": "Sag", "action": "Handling", "unit": "Enhed"}
 KIND_LABELS = {
     "explanation": "Afvigelsesforklaring",
     "decision": "Beslutning",
     "review_note": "Sagsgennemgang",
+    "case_review": "Sagsgennemgang",
     "status": "Status",
 }
 NO_COMMENTS = "Der er ingen kommentarer eller beslutninger til dette møde."
@@ -102,6 +105,8 @@ def pack_comments(a: Agenda, comments: pl.DataFrame | None) -> pl.DataFrame:
     """The comments the pack shows: COMMENT_COLUMNS, case notes only with case rows, by time."""
     if comments is None:
         return empty_comments()
+    if "period" not in comments.columns:
+        comments = comments.with_columns(pl.lit(None, pl.Date).alias("period"))
     missing = [c for c in COMMENT_COLUMNS if c not in comments.columns]
     if missing:
         raise KeyError(f"comments frame lacks columns: {', '.join(missing)}")
@@ -109,6 +114,25 @@ def pack_comments(a: Agenda, comments: pl.DataFrame | None) -> pl.DataFrame:
     if not a.case_rows_shown:
         out = out.filter(pl.col("subject_kind") != "case")
     return out.sort("at_utc", "subject_kind", "subject_id", nulls_last=True)
+
+
+def comments_from_notes(notes: pl.DataFrame) -> pl.DataFrame:
+    """metrics.notes' frame (NOTES_SCHEMA: meeting_notes, notes_frame) as the pack's
+    COMMENT_COLUMNS: who and when of the latest version, status as its Danish word."""
+    return notes.select(
+        "subject_kind",
+        "subject_id",
+        "unit_id",
+        "kind",
+        "text",
+        pl.col("saved_by_name").alias("author_name"),
+        pl.col("saved_at").alias("at_utc"),
+        "owner",
+        pl.col("due").alias("due_on"),
+        pl.col("status").replace_strict(STATUS_LABELS, default=pl.col("status")).alias("status"),
+        "version",
+        "period",
+    )
 
 
 def file_names(a: Agenda) -> tuple[str, str]:
@@ -250,6 +274,7 @@ COMMENT_SHEET_COLUMNS = {
     "due_on": ColumnSpec("Frist", "date"),
     "status": ColumnSpec("Status"),
     "version": ColumnSpec("Version", "int"),
+    "period": ColumnSpec("Møde (udtræk)", "date"),
 }
 
 
@@ -651,7 +676,12 @@ def pdf_data(a: Agenda, comments: pl.DataFrame, made: datetime | None = None) ->
         "comments": [
             {
                 "subject": f"{SUBJECT_LABELS.get(r['subject_kind'], _s(r['subject_kind']))} {_s(r['subject_id'])}",
-                "kind": KIND_LABELS.get(r["kind"], _s(r["kind"])),
+                "kind": KIND_LABELS.get(r["kind"], _s(r["kind"]))
+                + (
+                    f" fra mødet {fmt_date(r['period'])}"
+                    if r["period"] is not None and r["period"] != a.extract_as_of
+                    else ""
+                ),
                 "text": _s(r["text"]),
                 "author": f"{_s(r['author_name'])}, {fmt_date(r['at_utc'])}",
                 "owner": " · ".join(

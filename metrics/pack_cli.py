@@ -6,6 +6,8 @@ the email is resolved like a login against the newest extract in the extracts fo
 (metrics.access.viewer_for_email), then looked up again in the chosen extract by
 employee id; their scope and case rows apply, and writing a pack with case rows is
 logged in the audit log as made by the command line ("cli:pack") on their behalf.
+The pack carries the notes of the extract's meeting and the open decisions of earlier ones
+(metrics.notes.pack_notes) that the person may read; without --as only KPI and account notes.
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from metrics.access import Viewer, aggregate_root, viewer_for_email, viewer_for_employee
 from metrics.audit import AuditEvent, append
 from metrics.extract import Extract
 from metrics.loader import list_extracts, load_extract
 from metrics.meeting import agenda
+from metrics.notes import pack_notes
 from metrics.org import org_tree
-from metrics.pack import build_pack
+from metrics.pack import build_pack, comments_from_notes
 from metrics.scorecard import load_scorecard
 
 AUDIT_PAGE = "cli:pack"
@@ -70,7 +75,10 @@ def run_pack(args: argparse.Namespace) -> dict[str, Any]:
         raise PackError(f"unknown unit: {unit!r} is not in org_units of the extract")
     prev = load_extract(args.previous) if args.previous else _previous(args.extract, now)
     a = agenda(now, prev, unit, viewer, load_scorecard(args.scorecard), as_of)
-    pack = build_pack(a)
+    notes = pack_notes(now, viewer, unit, now.as_of, page=AUDIT_PAGE)
+    if args.as_email is None:  # nobody's pack: KPI and account notes, never case notes
+        notes = notes.filter(pl.col("subject_kind") != "case")
+    pack = build_pack(a, comments_from_notes(notes))
     if args.as_email is not None and pack.case_ids:
         # logged before the files exist: no case rows leave without their audit row
         append(

@@ -402,3 +402,14 @@ def test_a_previous_extract_without_contacts_has_no_before_value(before: Extract
     a = agenda(now_c, before, "K", SYSTEM, load_scorecard(path))
     row = a.scorecard.row(0, named=True)
     assert (row["value"], row["before"], row["change"], row["judgement"]) == (1.0, None, None, "no_data")
+
+
+def test_an_extract_without_contacts_leaves_out_the_kpi_that_needs_them(now: Extract, before: Extract) -> None:
+    """The configured scorecard has fejlefterspoergsel_pct, which needs the optional contacts
+    table; these extracts have none: the agenda has every other KPI (as Scorecard shows them)
+    instead of failing."""
+    full = load_scorecard()
+    a = agenda(now, before, "K", SYSTEM, full)
+    expected = [k.id for k in full.kpis if k.id != "fejlefterspoergsel_pct"]
+    assert len(expected) == len(full.kpis) - 1
+    assert a.scorecard["kpi_id"].to_list() == expected

@@ -103,8 +103,9 @@ def test_default_view_equals_metrics(env: Path, small_extract: Extract, earlier:
         logged = {r[0] for r in conn.execute("SELECT case_id FROM audit_case").fetchall()}
     assert ("moede", "view") in pages
     assert set(a.case_ids()) <= logged
-    # the place for comments is there, without content
-    assert any("kommentarfunktionen" in c.value for c in at.caption)
+    # the comments part is there: open decisions, and no notes yet
+    assert "**Beslutninger fra sidste møde**" in [m.value for m in at.markdown]
+    assert any("ingen kommentarer eller beslutninger til dette møde" in c.value for c in at.caption)
 
 
 def test_first_meeting_from_the_url(env: Path, small_extract: Extract) -> None:

@@ -9,7 +9,6 @@ formats, links and lays out. Team leaders, leaders and administration (aggregate
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import zipfile
 from datetime import date
@@ -18,7 +17,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from metrics.access import AccessDenied, Viewer
+from metrics.access import AccessDenied, Today, Viewer
 from metrics.compare import CompareError
 from metrics.export import BUDGET_STATUS_TEXT
 from metrics.extract import Extract
@@ -33,7 +32,8 @@ from metrics.meeting import (
     can_hold_meeting,
     matrix_table,
 )
-from metrics.pack import build_pack, file_names
+from metrics.notes import Subject, pack_notes
+from metrics.pack import build_pack, comments_from_notes, file_names
 from metrics.scorecard import ScorecardError, default_scorecard_path, load_scorecard
 from ui.auth import audit_view, audited_download_data, download_audit, show_denied
 from ui.charts import cumulative_path, deviation_bars
@@ -41,6 +41,7 @@ from ui.context import PageContext, extracts_root, load_cached, page_context
 from ui.export import or_refusal, refusal_zip
 from ui.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_num, fmt_value, md_escape, url_echo
 from ui.links import link_target
+from ui.notes import meeting_overview, notes_panel, open_decisions_panel
 from ui.tables import ColumnSpec, DownloadWrapper, Figure, show_figures, show_table
 
 PAGE = "moede"
@@ -48,6 +49,24 @@ P_BEFORE = "foer"  # the earlier extract's URL parameter
 NONE = "ingen"  # "compare with nothing": a first meeting
 ViewerKey = tuple[object, ...]
 FileKey = tuple[str, float]
+
+
+def _viewer_key(v: Viewer) -> ViewerKey:
+    """The viewer as plain values (dataclasses.astuple would turn `today` into a bare tuple)."""
+    today = (
+        None
+        if v.today is None
+        else (v.today.as_of, tuple(sorted(v.today.units)), tuple(sorted(v.today.scope)))
+    )
+    return (v.employee_id, v.name, v.role, v.unit_id, v.email, v.demo, today)
+
+
+def _viewer(key: ViewerKey) -> Viewer:
+    *fields, today = key
+    if today is None:
+        return Viewer(*fields)  # type: ignore[arg-type]
+    as_of, units, scope = today  # type: ignore[misc]
+    return Viewer(*fields, today=Today(as_of, frozenset(units), frozenset(scope)))  # type: ignore[arg-type]
 
 
 def _file_key(path: Path) -> FileKey:
@@ -63,16 +82,10 @@ def _cached(
         load_cached(Path(now[0])),
         prev,
         unit_id,
-        Viewer(*viewer),
+        _viewer(viewer),
         load_scorecard(Path(card[0])),
         as_of,  # type: ignore[arg-type]
     )
-
-
-def _viewer_key(viewer: Viewer) -> ViewerKey:
-    """The viewer's fields as plain values for the cache key (astuple would also flatten its
-    Today into a tuple, which Viewer(*key) could not read back)."""
-    return tuple(getattr(viewer, f.name) for f in dataclasses.fields(viewer))
 
 
 def _agenda(ctx: PageContext, prev: Extract | None) -> Agenda:
@@ -81,9 +94,7 @@ def _agenda(ctx: PageContext, prev: Extract | None) -> Agenda:
         return agenda(ctx.ex, prev, ctx.unit_id, ctx.viewer, load_scorecard(path), ctx.as_of)
     card_key = (str(path.resolve()), path.stat().st_mtime)
     before = None if prev is None or prev.path is None else _file_key(prev.path)
-    return _cached(
-        _file_key(ctx.ex.path), before, ctx.unit_id, _viewer_key(ctx.viewer), ctx.as_of, card_key
-    )
+    return _cached(_file_key(ctx.ex.path), before, ctx.unit_id, _viewer_key(ctx.viewer), ctx.as_of, card_key)
 
 
 def _pick_before(ctx: PageContext) -> Path | None:
@@ -138,6 +149,15 @@ def _kpis(ctx: PageContext, a: Agenda) -> None:
             f"{fmt_value(r['value'], fmt)} (mål {fmt_value(r['target'], fmt)}){change}"
         )
         _link(ctx, md_escape(label), r["link_page"], r["link_params"])
+        notes_panel(
+            ctx.ex,
+            ctx.viewer,
+            Subject.kpi(r["kpi_id"], a.unit_id),
+            a.extract_as_of,
+            key=f"moede_kpi_{r['kpi_id']}",
+            page=PAGE,
+            previous=("explanation",),  # earlier decisions: under "Beslutninger fra sidste møde"
+        )
 
 
 def _economy(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
@@ -347,7 +367,7 @@ def _target(a: Agenda) -> str | None:
 
 def _pack_button(ctx: PageContext, a: Agenda) -> None:
     def make() -> bytes:
-        pack = build_pack(a)
+        pack = build_pack(a, comments_from_notes(pack_notes(ctx.ex, ctx.viewer, a.unit_id, a.extract_as_of)))
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             z.writestr(pack.xlsx_name, pack.xlsx)
@@ -426,11 +446,47 @@ def main() -> None:
     _new(ctx, a, filters)
     _top_cases(ctx, a, filters)
     st.subheader("Kommentarer og beslutninger")
-    # Reserved for the comments and decisions (issue 8, section 2): written on a KPI,
-    # account or case for this unit and extract, and the previous meeting's open decisions.
-    st.container(key="moede_kommentarer").caption(
-        "Her vises forklaringer, beslutninger og status fra sidste møde, når kommentarfunktionen er på plads."
+    with st.container(key="moede_kommentarer"):
+        _comments(ctx, a)
+
+
+def _comments(ctx: PageContext, a: Agenda) -> None:
+    """Open decisions of earlier meetings, notes per account, case review notes, and every
+    note of this meeting on the unit and its child units (what the pack carries)."""
+    names = dict(zip(a.scorecard["kpi_id"].to_list(), a.scorecard["name"].to_list(), strict=True))
+    st.markdown("**Beslutninger fra sidste møde**")
+    open_decisions_panel(
+        ctx.ex, ctx.viewer, a.unit_id, a.extract_as_of, key="moede_aaben", page=PAGE, labels=names
     )
+    st.markdown("**Forklaringer og beslutninger pr. konto**")
+    accounts = a.accounts.filter(~pl.col("is_total"))["label"].to_list()
+    account = st.selectbox("Konto", accounts, index=None, key="moede_konto", placeholder="Vælg en konto")
+    if account is not None:
+        notes_panel(
+            ctx.ex,
+            ctx.viewer,
+            Subject.account(account, a.unit_id),
+            a.extract_as_of,
+            key=f"moede_konto_{accounts.index(account)}",
+            page=PAGE,
+        )
+    if a.top_cases is not None and a.top_cases.height:
+        st.markdown("**Sagsgennemgang: de dyreste sager**")
+        case = st.selectbox(
+            "Sag", a.top_cases["case_id"].to_list(), index=None, key="moede_sag", placeholder="Vælg en sag"
+        )
+        if case is not None:
+            notes_panel(
+                ctx.ex,
+                ctx.viewer,
+                Subject.case(ctx.ex, case),
+                a.extract_as_of,
+                key="moede_sagsnote",
+                page=PAGE,
+                kinds=("case_review",),
+            )
+    st.markdown(f"**Alle kommentarer til mødet {fmt_date(a.extract_as_of)}** (enheden og dens underenheder)")
+    meeting_overview(ctx.ex, ctx.viewer, a.unit_id, a.extract_as_of, page=PAGE, labels=names)
 
 
 main()

@@ -24,8 +24,10 @@ from metrics.compare import (
 )
 from metrics.extract import Extract
 from metrics.loader import ExtractRefused, list_extracts
+from metrics.scorecard import ScorecardError, default_scorecard_path, load_scorecard
 from ui.context import PageContext, extracts_root, load_cached, page_context, refusal_text
 from ui.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_mio, fmt_num, fmt_value, md_escape, url_echo
+from ui.notes import kpi_comments
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
 
 P_BEFORE = "foer"  # the earlier extract's URL parameter
@@ -160,6 +162,24 @@ def _kpi_frame(c: Comparison) -> pl.DataFrame:
     )
 
 
+def _comments(ctx: PageContext, c: Comparison) -> None:
+    """The scorecard KPIs' notes for the newer extract (read-only; written on Scorecard)."""
+    try:
+        card = load_scorecard(default_scorecard_path())
+    except ScorecardError:
+        return
+    shown = set(c.kpis["metric_id"].to_list())
+    st.markdown(f"**Forklaringer og beslutninger på nøgletallene** (mødet {fmt_date(c.now_as_of)})")
+    kpi_comments(
+        ctx.ex,
+        ctx.viewer,
+        ctx.unit_id,
+        c.now_as_of,
+        [(k.id, k.name) for k in card.kpis if k.metric in shown],
+        page="sammenlign",
+    )
+
+
 def main() -> None:
     ctx = page_context()
     if ctx is None:
@@ -218,6 +238,7 @@ def main() -> None:
         title="Nøgletal før og nu",
         filters=filters,
     )
+    _comments(ctx, c)
     show_table(
         c.accounts,
         {

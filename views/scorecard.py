@@ -19,8 +19,10 @@ import streamlit as st
 from metrics.access import can_see_unit
 from metrics.contract import TABLE_LABELS
 from metrics.export import export_file_name
+from metrics.notes import Subject
 from metrics.pack import build_scorecard_xlsx
 from metrics.scorecard import (
+    Action,
     CascadeRow,
     KpiDetail,
     KpiSpec,
@@ -38,6 +40,7 @@ from metrics.scorecard import (
 )
 from ui.context import P_UNIT, PageContext, load_cached, page_context
 from ui.fmt import danish, fmt_date, fmt_delta, fmt_num, fmt_value, md_escape
+from ui.notes import action_status_panel, notes_panel
 
 # status → (icon, word, badge colour, cell background, line colour): never colour alone
 STATUS = {
@@ -48,6 +51,7 @@ STATUS = {
 }
 SUMMARY_WORD = {"green": "på mål", "yellow": "tæt på", "red": "ikke på mål", "none": "uden data"}
 DELTA_COLOUR = {True: "green", False: "red", None: "gray"}
+PAGE = "scorecard"
 P_KPI = "kpi"  # a link (e.g. from Økonomimøde) to one KPI's tile
 EVERY_UNIT = {
     "kommune": "kommunen",
@@ -213,16 +217,13 @@ def _signal_line(d: KpiDetail) -> str:
     return base
 
 
-def _actions(spec: KpiSpec) -> str:
-    items = []
-    for a in spec.actions:
-        who = f"  \n:small[Ansvarlig: {a.responsible}]" if a.responsible else ""
-        due = f"  \n:small[Frist: {fmt_date(a.due)}]" if a.due else ""
-        items.append(f"- **{a.text}**  \n*Succeskriterium:* {a.success_criterion}{who}{due}")
-    return "\n".join(items)
+def _action(a: Action) -> str:
+    who = f"  \n:small[Ansvarlig: {a.responsible}]" if a.responsible else ""
+    due = f"  \n:small[Frist: {fmt_date(a.due)}]" if a.due else ""
+    return f"- **{a.text}**  \n*Succeskriterium:* {a.success_criterion}{who}{due}"
 
 
-def _tile(d: KpiDetail, ctx: PageContext) -> None:
+def _tile(d: KpiDetail, ctx: PageContext, card: Scorecard) -> None:
     spec, row = d.spec, d.row
     icon, word, colour, _, _ = STATUS[row.status]
     delta = None if d.change is None else fmt_delta(d.change, d.format)
@@ -246,9 +247,21 @@ def _tile(d: KpiDetail, ctx: PageContext) -> None:
         st.markdown(f":{colour}-badge[{icon} {word}]{signal} :small[{_target_text(spec, d.format)}]")
         if len(d.trend) > 1:
             st.vega_lite_chart(_sparkline(d), width="stretch")
+        notes_panel(
+            ctx.ex,
+            ctx.viewer,
+            Subject.kpi(spec.id, ctx.unit_id),
+            ctx.ex.as_of,
+            key=f"noter_{spec.id}",
+            page=PAGE,
+        )
         if spec.actions:
             with st.expander(f"Handlinger ({len(spec.actions)})", icon="📌"):
-                st.markdown(_actions(spec))
+                for i, a in enumerate(spec.actions):
+                    st.markdown(_action(a))
+                    action_status_panel(
+                        ctx.ex, ctx.viewer, a, ctx.unit_id, card, key=f"handling_{spec.id}_{i}"
+                    )
         with st.expander("Definition og datagrundlag", icon="ℹ️"):
             st.markdown(_definition(d, ctx))
 
@@ -357,7 +370,7 @@ def main() -> None:
         for first in range(0, len(p.kpis), 3):
             for col, k in zip(st.columns(3), p.kpis[first : first + 3], strict=False):
                 with col:
-                    _tile(by_id[k.id], ctx)
+                    _tile(by_id[k.id], ctx, card)
     _cascade(figures, details, ctx)
 
 
