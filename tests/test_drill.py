@@ -63,7 +63,16 @@ def ex() -> Extract:
         ("K2", "Familiebehandling", "forebyggende", "5.28.21", _),
     )
     iv = _rows(
-        ["intervention_id", "case_id", "kind_id", "provider", "decided_on", "start_on", "end_on", "monthly_cost"],
+        [
+            "intervention_id",
+            "case_id",
+            "kind_id",
+            "provider",
+            "decided_on",
+            "start_on",
+            "end_on",
+            "monthly_cost",
+        ],
         ("I1", "C1", "K1", _, D(2023, 1, 1), D(2023, 1, 1), _, 10000.0),
         ("I2", "C4", "K2", _, D(2024, 1, 1), D(2024, 1, 1), D(2024, 12, 31), 2000.0),
         ("I3", "C2", "K2", _, D(2024, 6, 20), D(2024, 7, 1), _, 5000.0),  # decided after AS_OF
@@ -192,7 +201,9 @@ def test_economy_group_rows_add_up_to_the_row(ex: Extract) -> None:
     # 5.28.20 (I1, C1): actual P1 + P2 + P4 (July, year 2024, posted 10 June) = 30,000 (P5 is
     # December 2023); committed July 10,000 − 10,000 prepaid = 0 + Aug–Dec 5 × 10,000 = 50,000
     rows = economy_group_rows(ex, SYSTEM, K, AS_OF, "account", "5.28.20")
-    assert rows.select("case_id", "actual", "committed", "expected").rows() == [("C1", 30000.0, 50000.0, 80000.0)]
+    assert rows.select("case_id", "actual", "committed", "expected").rows() == [
+        ("C1", 30000.0, 50000.0, 80000.0)
+    ]
     # 5.28.21: C4 (I2): actual 2,000; committed Jul–Dec 6 × 2,000 = 12,000. C2's I3 is decided after AS_OF
     rows = economy_group_rows(ex, SYSTEM, K, AS_OF, "category", "forebyggende")
     assert rows.select("case_id", "expected").rows() == [("C4", 14000.0)]
