@@ -137,6 +137,7 @@ for measure in MEASURES.values():
                 "rule": ColumnSpec("Regel", "int"),
             },
             key=f"kap_signals_{measure.id}",
+            export_as=(ctx.unit_name, ctx.ex.as_of),
             title=f"Signaler – {measure.label.lower()}",
             filters=filters,
         )
@@ -189,6 +190,7 @@ show_table(
         "fejl_pct": ColumnSpec("Fejlefterspørgsel, andel", "pct"),
     },
     key="kap_demand_month",
+    export_as=(ctx.unit_name, ctx.ex.as_of),
     title="Henvendelser pr. måned (månedens egne henvendelser)",
     filters=filters,
 )
@@ -206,6 +208,7 @@ show_table(
         "cumulative_pct": ColumnSpec("Akkumuleret andel", "pct"),
     },
     key="kap_pareto",
+    export_as=(ctx.unit_name, ctx.ex.as_of),
     title="Årsager til henvendelser",
     filters=filters,
 )
@@ -222,6 +225,7 @@ show_table(
         "fejl_pct": ColumnSpec("Fejlefterspørgsel, andel", "pct"),
     },
     key="kap_channels",
+    export_as=(ctx.unit_name, ctx.ex.as_of),
     title="Henvendelser pr. kanal",
     filters=filters,
 )

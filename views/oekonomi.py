@@ -90,6 +90,7 @@ show_table(
         "expected_pct": ColumnSpec("Forventet i % af budget", "pct"),
     },
     key=f"oek_{by}",
+    export_as=(ctx.unit_name, ctx.ex.as_of),
     title=f"Økonomi pr. {group_name.lower()}",
     filters=filters,
 )
@@ -194,6 +195,7 @@ show_table(
         "expected": ColumnSpec("Forventet i år", "dkk"),
     },
     key="oek_top",
+    export_as=(ctx.unit_name, ctx.ex.as_of),
     title=TOP_TITLE,
     filters=filters,
     audit=download_audit(ctx, PAGE, case_ids),

@@ -138,6 +138,7 @@ def main() -> None:
         display_frame(cases),
         COLUMNS,
         key="raadgiver_sager",
+        export_as=(ctx.unit_name, ctx.ex.as_of),
         title=f"Sager – {names[chosen]}",
         filters=filters,
         audit=download_audit(ctx, PAGE, cases["case_id"].to_list()),
