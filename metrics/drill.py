@@ -231,7 +231,7 @@ def economy_group_rows(
 
 # --- finding a case ---------------------------------------------------------------------
 
-SEARCH_COLUMNS = ("case_id", "child_id", "caseworker_name", "unit_name", "active", "last_activity")
+SEARCH_COLUMNS = ("case_id", "child_id", "caseworker_name", "unit_name", "active", "status", "last_activity")
 
 
 @dataclass(frozen=True)
@@ -313,6 +313,7 @@ def search_cases(
     ranked = (
         cases.join(last_activity(ex, as_of), on="case_id", how="left")
         .with_columns(active_on(as_of).alias("active"), _unit_name(ex))
+        .with_columns(pl.when(pl.col("active")).then(pl.lit("Aktiv")).otherwise(pl.lit("Lukket")).alias("status"))
         .sort(["last_activity", "case_id"], descending=[True, False], nulls_last=True)
     )
     offset = max(0, min(offset, max(ranked.height - 1, 0)))

@@ -208,6 +208,7 @@ def show_table(
     export_as: tuple[str, date] | None = None,
     phone: Sequence[str] = (),
     export: tuple[pl.DataFrame, dict[str, ColumnSpec]] | None = None,
+    pin_total: bool = False,
 ) -> dict[str, Any] | None:
     """Render `df` (only the `columns`, in their order) with downloads under it.
 
@@ -215,8 +216,8 @@ def show_table(
     (single-row selection), else None. Tables of case-level rows pass `audit`
     (ui.auth.download_audit) so that every download is logged when it happens.
     `export_as` = (unit name, extract date) names the files (metrics.export.export_file_name).
-    A frame with an `is_total` column (metrics.export.with_total_row) shows that row pinned
-    at the bottom of the grid, and the downloads hold it as their last row. `export` =
+    `pin_total`: the rows marked by the frame's `is_total` column (metrics.export.with_total_row)
+    are pinned at the bottom of the grid; the downloads hold them as their last rows. `export` =
     (frame, columns) downloads another form of the table than the grid shows (numbers as
     numbers where the grid shows text).
     """
@@ -225,7 +226,7 @@ def show_table(
         raise KeyError(f"show_table {key!r}: columns not in frame: {', '.join(missing)}")
     st.markdown(f"##### {md_escape(title)}")
     body, pinned = df, None
-    if "is_total" in df.columns:
+    if pin_total:
         body = df.filter(~pl.col("is_total"))
         pinned = grid_frame(df.filter(pl.col("is_total")), columns).to_dicts()
     if height is None:

@@ -96,6 +96,7 @@ selected = show_table(
     title=f"Økonomi pr. {group_name.lower()}",
     filters=filters,
     selectable=ctx.viewer.sees_case_rows,
+    pin_total=True,
     phone=("label", "deviation", "budget_status"),
 )
 st.caption(
