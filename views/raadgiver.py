@@ -24,6 +24,7 @@ PAGE = "raadgiver"
 COLUMNS: dict[str, ColumnSpec] = {
     "case_id": ColumnSpec("Sag"),
     "status": ColumnSpec("Status"),
+    "expected": ColumnSpec("Forventet i år", "dkk"),
     "closed_on": ColumnSpec("Lukket", "date"),
     "age": ColumnSpec("Alder i år", "int"),
     "active_interventions": ColumnSpec("Aktive indsatser", "int"),
@@ -31,12 +32,12 @@ COLUMNS: dict[str, ColumnSpec] = {
     "monthly_cost_now": ColumnSpec("Månedlig udgift nu", "dkk"),
     "actual": ColumnSpec("Forbrug i år", "dkk"),
     "committed": ColumnSpec("Disponeret", "dkk"),
-    "expected": ColumnSpec("Forventet i år", "dkk"),
     "next_deadline_due": ColumnSpec("Næste frist", "date"),
     "next_deadline_label": ColumnSpec("Fristtype"),
     "overdue": ColumnSpec("Overskredne frister", "int"),
     "overdue_flag": ColumnSpec("Overskredet"),
 }
+PHONE_COLUMNS = ("case_id", "status", "expected")  # what a caseworker on a phone must see
 
 
 def case_link_params(case_id: str) -> dict[str, str]:
@@ -143,7 +144,17 @@ def main() -> None:
         filters=filters,
         audit=download_audit(ctx, PAGE, cases["case_id"].to_list()),
         selectable=True,
+        phone=PHONE_COLUMNS,
     )
+    # the case of the chosen row, and any case by keyboard, right under the grid
+    if selected is not None:
+        case_link(str(selected["case_id"]))
+    if cases.height:
+        pick, link = st.columns([2, 3], vertical_alignment="bottom")
+        goto = pick.selectbox("Gå til sag", cases["case_id"].to_list(), key="raadgiver_gaa_til")
+        if goto is not None:
+            with link:
+                case_link(goto)
     st.markdown(
         f"**I alt** – {fmt_num(totals.cases)} sager, heraf {fmt_num(totals.active_cases)} aktive "
         f"og {fmt_num(totals.active_interventions)} aktive indsatser"
@@ -161,13 +172,7 @@ def main() -> None:
     )
     t[2].metric("Sager med overskredne frister", fmt_num(totals.cases_with_overdue))
 
-    if selected is not None:
-        case_link(str(selected["case_id"]))
-    if cases.height:
-        goto = st.selectbox("Gå til sag", cases["case_id"].to_list(), key="raadgiver_gaa_til")
-        if goto is not None:
-            case_link(goto)
-    else:
+    if not cases.height:
         st.info("Rådgiveren har ingen sager på datoen.")
 
 

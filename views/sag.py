@@ -45,12 +45,12 @@ INTERVENTION_COLUMNS: dict[str, ColumnSpec] = {
     "open_text": ColumnSpec("Åben slut"),
     "monthly_cost": ColumnSpec("Månedlig udgift", "dkk"),
 }
-PAYMENT_COLUMNS: dict[str, ColumnSpec] = {
-    "payment_id": ColumnSpec("Betaling"),
-    "kind_name": ColumnSpec("Indsats"),
+PAYMENT_COLUMNS: dict[str, ColumnSpec] = {  # period and amount first: what a phone shows
     "period": ColumnSpec("Periode (måned)", "date"),
-    "posted_on": ColumnSpec("Bogført", "date"),
     "amount": ColumnSpec("Beløb", "dkk"),
+    "kind_name": ColumnSpec("Indsats"),
+    "posted_on": ColumnSpec("Bogført", "date"),
+    "payment_id": ColumnSpec("Betaling"),
 }
 DEADLINE_COLUMNS: dict[str, ColumnSpec] = {
     "kind_label": ColumnSpec("Frist"),
@@ -352,6 +352,7 @@ def main() -> None:
         export_as=(ctx.unit_name, ctx.ex.as_of),
         title=f"Betalinger – sag {case_id}",
         filters=filters,
+        phone=("period", "amount"),
         audit=download_audit(ctx, PAGE, [case_id]),
     )
     if d.deadlines.height:
