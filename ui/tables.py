@@ -23,6 +23,7 @@ import streamlit as st
 from st_aggrid import AgGrid
 
 from ui.export import (
+    NUMERIC_KINDS,
     ColumnSpec,
     decimals_of,
     export_file_name,
@@ -136,6 +137,8 @@ def _column_def(name: str, spec: ColumnSpec, phone: bool = False) -> dict[str, A
         col |= {"cellDataType": "text", "filter": "agTextColumnFilter", "flex": 2, "minWidth": 140}
     if phone:
         col |= {"minWidth": _PHONE_MIN_WIDTH, "flex": 1, "wrapHeaderText": True, "autoHeaderHeight": True}
+        if spec.kind not in NUMERIC_KINDS:  # a long name wraps instead of being cut off
+            col |= {"wrapText": True, "autoHeight": True}
     return col
 
 
