@@ -12,6 +12,7 @@ from metrics.casework import (
     caseworker_totals,
     caseworkers_visible,
 )
+from metrics.export import with_total_row
 from ui.auth import audit_denied, audit_view, download_audit
 from ui.context import P_AS_OF, P_EXTRACT, P_UNIT, page_context
 from ui.fmt import URL_ECHO_MAX, fmt_dkk, fmt_num, md_escape, url_echo
@@ -37,6 +38,8 @@ COLUMNS: dict[str, ColumnSpec] = {
     "overdue": ColumnSpec("Overskredne frister", "int"),
     "overdue_flag": ColumnSpec("Overskredet"),
 }
+# the downloads end with an "I alt" row: the same sums as the totals under the grid
+TOTAL_SUMS = ("active_interventions", "monthly_cost_now", "actual", "committed", "expected", "overdue")
 PHONE_COLUMNS = ("case_id", "status", "expected")  # what a caseworker on a phone must see
 
 
@@ -135,8 +138,9 @@ def main() -> None:
     )
 
     filters = ctx.filters() | {"Rådgiver": names[chosen]}
+    frame = display_frame(cases)
     selected = show_table(
-        display_frame(cases),
+        frame,
         COLUMNS,
         key="raadgiver_sager",
         export_as=(ctx.unit_name, ctx.ex.as_of),
@@ -145,6 +149,7 @@ def main() -> None:
         audit=download_audit(ctx, PAGE, cases["case_id"].to_list()),
         selectable=True,
         phone=PHONE_COLUMNS,
+        export=(with_total_row(frame, "case_id", TOTAL_SUMS), COLUMNS),
     )
     # the case of the chosen row, and any case by keyboard, right under the grid
     if selected is not None:

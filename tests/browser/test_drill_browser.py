@@ -5,6 +5,7 @@ a tile's "Vis sagerne bag tallet" shows the rows metrics finds; the Økonomi gri
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import polars as pl
@@ -15,9 +16,10 @@ from metrics import drill
 from metrics.access import aggregate_root, viewer_for_employee
 from metrics.casework import case_detail, caseworker_cases
 from metrics.extract import Extract
+from metrics.org import org_tree
 from metrics.scope import Scope
 from tests.browser.conftest import App, Server, open_app
-from tests.browser.test_pages_browser import _busiest_caseworker
+from tests.browser.test_pages_browser import _busiest_caseworker, _read_table
 from ui.auth import demo_staff
 from ui.fmt import fmt_num
 
@@ -114,4 +116,75 @@ def test_tile_rows_in_the_browser(app: App, small_extract: Extract) -> None:
     expect(frame).to_be_visible()
     # the grid reports its row count to assistive technology: the header row + the rows
     expect(frame.locator("[aria-rowcount]").first).to_have_attribute("aria-rowcount", str(rows.height + 1))
+    app.assert_clean()
+
+
+def test_economy_row_opens_its_cases(app: App, small_extract: Extract) -> None:
+    ex = small_extract
+    viewer = viewer_for_employee(ex, str(demo_staff(ex)["employee_id"][0]))
+    assert viewer is not None
+    app.goto("oekonomi")
+    grid = _grid(app, "oek_account")
+    first = grid.locator(".ag-center-cols-container .ag-row").first
+    label = first.locator('[col-id="label"]').inner_text()
+    first.locator('[col-id="label"]').click()
+    heading = app.main.get_by_role("heading", name=f"Sagerne bag {label}")
+    expect(heading).to_be_visible()
+    app.wait_ready()
+    account = label.split(" ")[0]
+    rows = drill.economy_group_rows(
+        ex, viewer, Scope.unit(aggregate_root(ex, viewer)), ex.as_of, "account", account
+    )
+    assert rows.height > 0
+    table = app.main.locator(
+        '[data-testid="stDataFrame"] [aria-rowcount]'
+    ).first  # the first: above the top 10
+    # the header row, one row per case, and "I alt"
+    expect(table).to_have_attribute("aria-rowcount", str(rows.height + 2))
+    app.assert_clean()
+
+
+def test_compare_export_has_numbers_and_words(app: App, small_extract: Extract, tmp_path: Path) -> None:
+    app.goto("sammenlign")
+    _grid(app, "cmp_kpis")
+    button = app.main.locator(".st-key-xlsx_cmp_kpis button").first
+    with app.page.expect_download() as info:
+        button.click()
+    download = info.value
+    assert download.suggested_filename.startswith("noegletal_foer_og_nu_")
+    assert download.suggested_filename.endswith(f"_{small_extract.as_of.isoformat()}.xlsx")
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    _, table = _read_table(target)
+    assert table
+    words = {"Forbedret", "Forværret", "Uændret", "Ændret (ingen retning)", "Mangler data"}
+    for row in table:
+        now = row[next(k for k in row if k.startswith("Nu ("))]
+        assert now is None or isinstance(now, (int, float)), row  # a number, not text
+        assert row["Udvikling"] in words, row  # a word, no icon
+    app.assert_clean()
+
+
+def test_cascade_cell_opens_its_unit(app: App, small_extract: Extract) -> None:
+    ex = small_extract
+    viewer = viewer_for_employee(ex, str(demo_staff(ex)["employee_id"][0]))
+    assert viewer is not None
+    root = aggregate_root(ex, viewer)
+    tree = org_tree(ex)
+    first_child = sorted(tree.children[root], key=lambda u: (tree.label(u), u))[0]  # metrics' cascade order
+    app.goto("")
+    grid = app.main.locator('[data-testid="stDataFrame"]').last  # the cascade, the page's only table
+    grid.scroll_into_view_if_needed()
+    expect(grid).to_be_visible()
+    box = grid.bounding_box()
+    assert box is not None
+    # the first data row (under the 35 px header), a KPI cell right of the unit names
+    app.page.mouse.click(box["x"] + box["width"] - 40, box["y"] + 35 + 17)
+
+    def opened(url: str) -> bool:  # the URL names the child, by id or by its (indented) label
+        got = parse_qs(urlparse(url).query).get("enhed", [""])[0]
+        return got == first_child or got.strip() == tree.label(first_child)
+
+    app.page.wait_for_url(opened)
+    app.wait_ready()
     app.assert_clean()
