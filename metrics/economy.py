@@ -193,6 +193,29 @@ def economy_table(ex: Extract, scope: Scope, as_of: date, by: str) -> pl.DataFra
     return out.select(ECONOMY_COLUMNS).sort("group", nulls_last=True)
 
 
+
+def economy_group_cases(ex: Extract, scope: Scope, as_of: date, by: str, group: str | None) -> pl.DataFrame:
+    """The cases behind one row of `economy_table(ex, scope, as_of, by)`: per case its
+    actual, committed and expected within that group (group None: the row without a group).
+    Summed over the cases, actual and committed equal the row's. Columns case_id, actual,
+    committed, expected; sorted by expected (highest first), then case_id."""
+    if by not in GROUPINGS:
+        raise ValueError(f"unknown grouping {by!r}; choose one of {', '.join(GROUPINGS)}")
+    in_group = pl.col("group").is_null() if group is None else pl.col("group") == group
+    pay_year = scoped_payments_year(ex, scope, as_of.year)
+    pay = _with_group(ex, pay_year.filter(counted_in_actual(as_of)), scope, by).filter(in_group)
+    act = pay.group_by("case_id").agg(pl.col("amount").sum().alias("actual"))
+    iv = _with_group(ex, scoped_interventions_year(ex, scope, as_of.year), scope, by).filter(in_group)
+    com = with_prepaid(iv, pay_year, as_of).group_by("case_id").agg(committed_amount(as_of).sum())
+    return (
+        act.join(com, on="case_id", how="full", coalesce=True)
+        .with_columns(pl.col("actual").fill_null(0.0), pl.col("committed").fill_null(0.0))
+        .with_columns((pl.col("actual") + pl.col("committed")).alias("expected"))
+        .filter((pl.col("actual") != 0) | (pl.col("committed") != 0))
+        .select("case_id", "actual", "committed", "expected")
+        .sort(["expected", "case_id"], descending=[True, False])
+    )
+
 # --- KPIs ---------------------------------------------------------------------------
 
 

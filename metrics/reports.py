@@ -23,6 +23,7 @@ from metrics.economy import (
     economy_total,
     with_prepaid,
 )
+from metrics.export import budget_status_text, with_total_row
 from metrics.extract import Extract
 from metrics.kpis import (
     HOURS_24,
@@ -131,6 +132,27 @@ def economy_by(ex: Extract, scope: Scope, as_of: date, by: str) -> pl.DataFrame:
         )
         .select(ECONOMY_BY_COLUMNS)
         .sort("label")
+    )
+
+
+def economy_by_with_total(ex: Extract, scope: Scope, as_of: date, by: str) -> pl.DataFrame:
+    """`economy_by` with over_budget (expected > budget; null without a budget), its word and
+    icon in budget_status (metrics.export.budget_status_text), and an "I alt" row
+    (metrics.export.with_total_row, marked is_total): the sums, expected_pct recomputed from
+    them, budget and deviation only where the grouping has a budget."""
+    table = economy_by(ex, scope, as_of, by)
+    over = pl.when(pl.col("budget").is_null()).then(None).otherwise(pl.col("expected") > pl.col("budget"))
+    table = table.with_columns(over.alias("over_budget")).with_columns(
+        budget_status_text(pl.col("over_budget")).alias("budget_status")
+    )
+    budgeted = table["budget"].null_count() < table.height
+    sums = ["actual", "committed", "expected", *(["budget", "deviation"] if budgeted else [])]
+    return with_total_row(
+        table,
+        "label",
+        sums,
+        {"expected_pct": ("expected", "budget")},
+        flags={"over_budget": over, "budget_status": budget_status_text(over)},
     )
 
 

@@ -21,6 +21,27 @@ def grids(at: AppTest) -> dict[str, pl.DataFrame]:
     return out
 
 
+def grid_options_of(at: AppTest, key: str) -> dict[str, object]:
+    """The gridOptions sent to the AgGrid of show_table `key`."""
+    for el in at.get("component_instance"):
+        args = json.loads(el.proto.json_args)
+        if args["key"] == f"grid_{key}":
+            return args["gridOptions"]  # type: ignore[no-any-return]
+    raise AssertionError(f"no grid {key}")
+
+
 def figures(at: AppTest) -> list[str]:
     """The headline figures (ui.tables.show_figures), in order."""
     return [m.value[5:].replace(NBSP, " ") for m in at.markdown if m.value.startswith("#### ")]
+
+
+def link_rows(at: AppTest) -> list[pl.DataFrame]:
+    """The tables of ui.rows.show_rows (st.dataframe with a link to Sag), in order: their Danish
+    text, with the case id each link opens in `case_id` and the link itself in `_link`."""
+    out: list[pl.DataFrame] = []
+    for el in at.dataframe:
+        df = pl.from_pandas(el.value)
+        if "_link" in df.columns:
+            ids = df["_link"].str.extract(r"[?&]sag=([^&]*)", 1)
+            out.append(df.with_columns(ids.alias("case_id")))
+    return out

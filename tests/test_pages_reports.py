@@ -19,7 +19,7 @@ from metrics.extract import Extract
 from metrics.org import org_tree
 from metrics.scope import Scope
 from tests.conftest import FIXTURE_END
-from tests.support_app import figures, grids
+from tests.support_app import figures, grid_options_of, grids, link_rows
 from ui.fmt import fmt_dkk, fmt_num, fmt_pct
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -103,11 +103,27 @@ def test_oekonomi_shows_the_metrics_figures(env: Path, small_extract: Extract) -
     )
     assert path["expected_cum"][-1] == pytest.approx(fig.expected)
 
+    # the "I alt" row is pinned under the grid: the sums of the groups, the ratio recomputed
+    pinned = grid_options_of(at, "oek_account")["pinnedBottomRowData"]
+    assert [r["label"] for r in pinned] == ["I alt"]
+    assert pinned[0]["expected"] == pytest.approx(fig.expected)
+    assert pinned[0]["budget"] == pytest.approx(fig.budget)
+    assert pinned[0]["expected_pct"] == pytest.approx(pct.value)
+    status = shown["oek_account"]["budget_status"].to_list()
+    over = (by_account["expected"] > by_account["budget"]).to_list()
+    assert status == ["⚠️ Over budget" if o else "✅ Inden for budget" for o in over]
+
     top = reports.top_cases(ex, viewer_of(at, ex), scope, as_of)
     assert top.height == 10
-    same(shown["oek_top"], top, ["actual", "committed", "expected"], ["case_id", "caseworker_name"])
-    links = [p.proto for p in at.get("page_link") if p.proto.page == "sag"]
-    assert [p.query_string.split("&")[0] for p in links] == [f"sag={c}" for c in top["case_id"].to_list()]
+    table = link_rows(at)[0]
+    # ten cases with their links to Sag in the rows, then "I alt" without a link
+    assert table["case_id"].to_list() == [*top["case_id"].to_list(), None]
+    assert table["Forventet i år"].to_list() == [
+        *map(fmt_dkk, top["expected"].to_list()),
+        fmt_dkk(top["expected"].sum()),
+    ]
+    assert table[" "][-1] == "I alt"
+    assert not [p for p in at.get("page_link") if p.proto.page == "sag"]  # no strip of buttons
 
 
 def test_oekonomi_grouping_from_the_url(env: Path, small_extract: Extract) -> None:
@@ -136,11 +152,11 @@ def test_oekonomi_url_round_trip(env: Path, small_extract: Extract) -> None:
     assert fig.expected != reports.economy_headline(ex, Scope.unit(tree.root), ex.as_of)[0].expected
     # case links keep the view: extract, date and unit travel with the case id
     top = reports.top_cases(ex, viewer_of(at, ex), Scope.unit(team), day)
-    link = next(p.proto for p in at.get("page_link") if p.proto.page == "sag")
-    assert f"sag={top['case_id'][0]}" in link.query_string
-    assert f"udtraek={FIXTURE_END.isoformat()}" in link.query_string
-    assert f"dato={day.isoformat()}" in link.query_string
-    assert f"enhed={team}" in link.query_string
+    link = link_rows(at)[0]["_link"][0]
+    assert link.startswith(f"sag?sag={top['case_id'][0]}&")
+    assert f"udtraek={FIXTURE_END.isoformat()}" in link
+    assert f"dato={day.isoformat()}" in link
+    assert f"enhed={team}" in link
 
 
 @pytest.mark.parametrize(

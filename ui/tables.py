@@ -14,15 +14,27 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import polars as pl
 import streamlit as st
 from st_aggrid import AgGrid
 
-from ui.export import ColumnSpec, decimals_of, or_refusal, refusal_csv, refusal_xlsx, to_csv, to_xlsx, typed
+from ui.export import (
+    NUMERIC_KINDS,
+    ColumnSpec,
+    decimals_of,
+    export_file_name,
+    or_refusal,
+    refusal_csv,
+    refusal_xlsx,
+    to_csv,
+    to_xlsx,
+    typed,
+)
 from ui.fmt import md_escape
 
 __all__ = ["ColumnSpec", "Figure", "grid_frame", "grid_options", "show_figures", "show_table"]
@@ -100,7 +112,12 @@ def value_formatter(spec: ColumnSpec) -> str | None:
     return None
 
 
-def _column_def(name: str, spec: ColumnSpec) -> dict[str, Any]:
+# A column a phone must show without sideways scrolling (issue 12 §4): narrow enough that
+# three of them fit a 390 px screen, pinned to the left so they stay in view.
+_PHONE_MIN_WIDTH = 100
+
+
+def _column_def(name: str, spec: ColumnSpec, phone: bool = False) -> dict[str, Any]:
     col: dict[str, Any] = {"field": name, "headerName": spec.header, "headerTooltip": spec.header}
     fmt = value_formatter(spec)
     if fmt is not None:
@@ -119,19 +136,32 @@ def _column_def(name: str, spec: ColumnSpec) -> dict[str, Any]:
         col |= {"cellDataType": "dateTimeString", "filter": "agDateColumnFilter", "flex": 1, "minWidth": 170}
     else:
         col |= {"cellDataType": "text", "filter": "agTextColumnFilter", "flex": 2, "minWidth": 140}
+    if phone:
+        col |= {"minWidth": _PHONE_MIN_WIDTH, "flex": 1, "wrapHeaderText": True, "autoHeaderHeight": True}
+        if spec.kind not in NUMERIC_KINDS:  # a long name wraps instead of being cut off
+            col |= {"wrapText": True, "autoHeight": True}
     return col
 
 
-def grid_options(columns: dict[str, ColumnSpec], *, selectable: bool = False) -> dict[str, Any]:
-    """Plain-JSON grid options (no functions anywhere)."""
+def grid_options(
+    columns: dict[str, ColumnSpec],
+    *,
+    selectable: bool = False,
+    phone: Sequence[str] = (),
+    pinned_bottom: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Plain-JSON grid options (no functions anywhere). `phone`: the columns a phone must
+    show (put them first); `pinned_bottom`: rows pinned under the grid (an "I alt" row)."""
     options: dict[str, Any] = {
-        "columnDefs": [_column_def(name, spec) for name, spec in columns.items()],
+        "columnDefs": [_column_def(name, spec, name in phone) for name, spec in columns.items()],
         "defaultColDef": {"sortable": True, "resizable": True, "filter": True, "minWidth": 90},
         "localeText": DANISH_LOCALE_TEXT,
         "suppressFieldDotNotation": True,
         "enableCellTextSelection": True,
         "ensureDomOrder": True,
     }
+    if pinned_bottom:
+        options["pinnedBottomRowData"] = pinned_bottom
     if selectable:
         options["rowSelection"] = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
     return options
@@ -179,22 +209,36 @@ def show_table(
     selectable: bool = False,
     height: int | None = None,
     audit: DownloadWrapper | None = None,
+    export_as: tuple[str, date] | None = None,
+    phone: Sequence[str] = (),
+    export: tuple[pl.DataFrame, dict[str, ColumnSpec]] | None = None,
+    pin_total: bool = False,
 ) -> dict[str, Any] | None:
     """Render `df` (only the `columns`, in their order) with downloads under it.
 
     Returns the selected row of `df` with its original values when `selectable`
     (single-row selection), else None. Tables of case-level rows pass `audit`
     (ui.auth.download_audit) so that every download is logged when it happens.
+    `export_as` = (unit name, extract date) names the files (metrics.export.export_file_name).
+    `pin_total`: the rows marked by the frame's `is_total` column (metrics.export.with_total_row)
+    are pinned at the bottom of the grid; the downloads hold them as their last rows. `export` =
+    (frame, columns) downloads another form of the table than the grid shows (numbers as
+    numbers where the grid shows text).
     """
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise KeyError(f"show_table {key!r}: columns not in frame: {', '.join(missing)}")
     st.markdown(f"##### {md_escape(title)}")
+    body, pinned = df, None
+    if pin_total:
+        body = df.filter(~pl.col("is_total"))
+        pinned = grid_frame(df.filter(pl.col("is_total")), columns).to_dicts()
     if height is None:
-        height = min(_GRID_HEIGHT, _HEADER_PX + max(df.height, 1) * _ROW_PX + _PAD_PX)
+        rows = body.height + (len(pinned) if pinned else 0)
+        height = min(_GRID_HEIGHT, _HEADER_PX + max(rows, 1) * _ROW_PX + _PAD_PX)
     response = AgGrid(
-        grid_frame(df, columns),
-        gridOptions=grid_options(columns, selectable=selectable),
+        grid_frame(body, columns),
+        gridOptions=grid_options(columns, selectable=selectable, phone=phone, pinned_bottom=pinned),
         height=height,
         key=f"grid_{key}",
         update_on=["selectionChanged"] if selectable else [],
@@ -206,13 +250,18 @@ def show_table(
         use_json_serialization=False,
     )
     stem = _file_stem(title)
+
+    def file_name(ext: str) -> str:
+        return f"{stem}.{ext}" if export_as is None else export_file_name(title, *export_as, ext)
+
     wrap = audit or (lambda make: make)
+    out_df, out_cols = export if export is not None else (df, columns)
     buttons = st.container(horizontal=True, gap="small")
     # Built only when clicked (deferred download), so reruns don't pay for it.
     buttons.download_button(
         "Excel",
-        data=or_refusal(wrap(lambda: to_xlsx(df, columns, title, filters)), refusal_xlsx),
-        file_name=f"{stem}.xlsx",
+        data=or_refusal(wrap(lambda: to_xlsx(out_df, out_cols, title, filters)), refusal_xlsx),
+        file_name=file_name("xlsx"),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"xlsx_{key}",
         icon=":material/download:",
@@ -221,8 +270,8 @@ def show_table(
     )
     buttons.download_button(
         "CSV",
-        data=or_refusal(wrap(lambda: to_csv(df, columns)), refusal_csv),
-        file_name=f"{stem}.csv",
+        data=or_refusal(wrap(lambda: to_csv(out_df, out_cols)), refusal_csv),
+        file_name=file_name("csv"),
         mime="text/csv",
         key=f"csv_{key}",
         icon=":material/download:",
@@ -232,9 +281,9 @@ def show_table(
     if not selectable:
         return None
     idx = _selected_index(response)
-    if idx is None or not 0 <= idx < df.height:
+    if idx is None or not 0 <= idx < body.height:
         return None
-    return df.row(idx, named=True)
+    return body.row(idx, named=True)
 
 
 @dataclass(frozen=True)

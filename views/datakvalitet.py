@@ -11,7 +11,7 @@ from metrics.audit import rows_without_case
 from metrics.contract import TABLE_LABELS
 from ui.auth import audit_view, audited_download_data, download_audit
 from ui.context import page_context
-from ui.export import or_refusal, refusal_csv, to_csv
+from ui.export import export_file_name, or_refusal, refusal_csv, to_csv
 from ui.fmt import fmt_num
 from ui.tables import ColumnSpec, show_table
 
@@ -43,6 +43,7 @@ def _rejected_rows(rows: pl.DataFrame, table: str) -> None:
         shown.rows,
         {c: ColumnSpec(c) for c in rows.columns},
         key=f"dq_rows_{table}",
+        export_as=(ctx.unit_name, ctx.ex.as_of),
         title=f"Afviste rækker: {table}",
         filters=ctx.filters(),
         audit=download_audit(ctx, PAGE, case_ids, loose),
@@ -74,7 +75,7 @@ def _rejected_rows(rows: pl.DataFrame, table: str) -> None:
                 ),
                 refusal_csv,
             ),
-            file_name=f"afviste_raekker_{table}.csv",
+            file_name=export_file_name(f"afviste rækker {table}", ctx.unit_name, ctx.ex.as_of, "csv"),
             mime="text/csv",
             key=f"dq_all_{table}",
             icon=":material/download:",
@@ -105,6 +106,7 @@ show_table(
         "rejected": ColumnSpec("Sat til side", "int"),
     },
     key="dq_totals",
+    export_as=(ctx.unit_name, ctx.ex.as_of),
     title="Rækker pr. tabel",
     filters=ctx.filters(),
 )
@@ -119,6 +121,7 @@ if reasons.height:
             "rows": ColumnSpec("Rækker", "int"),
         },
         key="dq_reasons",
+        export_as=(ctx.unit_name, ctx.ex.as_of),
         title="Årsager",
         filters=ctx.filters(),
     )

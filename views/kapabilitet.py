@@ -138,6 +138,7 @@ for measure in MEASURES.values():
                 "rule": ColumnSpec("Regel", "int"),
             },
             key=f"kap_signals_{measure.id}",
+            export_as=(ctx.unit_name, ctx.ex.as_of),
             title=f"Signaler – {measure.label.lower()}",
             filters=filters,
         )
@@ -190,6 +191,7 @@ show_table(
         "fejl_pct": ColumnSpec("Fejlefterspørgsel, andel", "pct"),
     },
     key="kap_demand_month",
+    export_as=(ctx.unit_name, ctx.ex.as_of),
     title="Henvendelser pr. måned (månedens egne henvendelser)",
     filters=filters,
 )
@@ -207,6 +209,7 @@ show_table(
         "cumulative_pct": ColumnSpec("Akkumuleret andel", "pct"),
     },
     key="kap_pareto",
+    export_as=(ctx.unit_name, ctx.ex.as_of),
     title="Årsager til henvendelser",
     filters=filters,
 )
@@ -223,6 +226,7 @@ show_table(
         "fejl_pct": ColumnSpec("Fejlefterspørgsel, andel", "pct"),
     },
     key="kap_channels",
+    export_as=(ctx.unit_name, ctx.ex.as_of),
     title="Henvendelser pr. kanal",
     filters=filters,
 )

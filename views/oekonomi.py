@@ -10,15 +10,16 @@ from __future__ import annotations
 from datetime import date
 
 import altair as alt
+import polars as pl
 import streamlit as st
 
-from metrics import reports
-from ui.auth import audit_view, download_audit
-from ui.context import P_AS_OF, P_EXTRACT, P_UNIT, page_context
+from metrics import drill, reports
+from metrics.export import with_total_row
+from ui.context import page_context
 from ui.fmt import danish, fmt_date, fmt_dkk, fmt_pct, md_escape, url_echo
+from ui.rows import show_rows
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
 
-P_CASE = "sag"  # the case page's URL parameter
 PAGE = "oekonomi"
 P_GROUPING = "gruppering"
 BUDGET_COLOUR, EXPECTED_COLOUR, ACTUAL_COLOUR = "#adb5bd", "#1c7ed6", "#1864ab"
@@ -76,23 +77,53 @@ by = st.segmented_control(
 )
 by = by or "account"
 group_name = reports.ECONOMY_GROUPINGS[by]
-table = reports.economy_by(ctx.ex, ctx.scope, ctx.as_of, by)
+table = reports.economy_by_with_total(ctx.ex, ctx.scope, ctx.as_of, by)
 
-show_table(
+selected = show_table(
     table,
     {
         "label": ColumnSpec(group_name),
+        "deviation": ColumnSpec("Afvigelse", "dkk"),
+        "budget_status": ColumnSpec("Budgetstatus"),
         "budget": ColumnSpec("Budget", "dkk"),
         "actual": ColumnSpec("Forbrug", "dkk"),
         "committed": ColumnSpec("Disponeret", "dkk"),
         "expected": ColumnSpec("Forventet", "dkk"),
-        "deviation": ColumnSpec("Afvigelse", "dkk"),
         "expected_pct": ColumnSpec("Forventet i % af budget", "pct"),
     },
     key=f"oek_{by}",
+    export_as=(ctx.unit_name, ctx.ex.as_of),
     title=f"Økonomi pr. {group_name.lower()}",
     filters=filters,
+    selectable=ctx.viewer.sees_case_rows,
+    pin_total=True,
+    phone=("label", "deviation", "budget_status"),
 )
+st.caption(
+    "Afvigelse = budget − forventet; ⚠️ Over budget, når det forventede er større end budgettet. "
+    + ("Vælg en række for at se sagerne bag den." if ctx.viewer.sees_case_rows else "")
+)
+if selected is not None:
+    group = selected["group"]
+    behind = drill.economy_group_rows(ctx.ex, ctx.viewer, ctx.scope, ctx.as_of, by, group)
+    if behind.height:
+        show_rows(
+            ctx,
+            with_total_row(behind, "case_id", ["actual", "committed", "expected"]),
+            {
+                "case_id": ColumnSpec("Sag"),
+                "expected": ColumnSpec("Forventet i år", "dkk"),
+                "actual": ColumnSpec("Forbrug i år", "dkk"),
+                "committed": ColumnSpec("Disponeret", "dkk"),
+                "unit_name": ColumnSpec("Enhed"),
+                "caseworker_name": ColumnSpec("Rådgiver"),
+            },
+            key="oek_group_cases",
+            title=f"Sagerne bag {selected['label']}",
+            page=PAGE,
+        )
+    else:
+        st.info(f"Ingen sager, du har adgang til, bag {md_escape(selected['label'])}.")
 if by in ("kind_id", "category"):
     st.caption("Budgettet lægges pr. konto og enhed, så det kan ikke fordeles på indsatstyper og kategorier.")
 # one under the other: side by side, the account names and the legends were cut
@@ -100,7 +131,7 @@ left, right = st.container(), st.container()
 with left:
     bars = (
         alt.Chart(
-            table.select("label", "budget", "expected"), title=f"Budget og forventet pr. {group_name.lower()}"
+            table.filter(~pl.col("is_total")).select("label", "budget", "expected"), title=f"Budget og forventet pr. {group_name.lower()}"
         )
         .transform_fold(["budget", "expected"], as_=["serie", "kr"])
         .transform_calculate(Serie="datum.serie == 'budget' ? 'Budget' : 'Forventet'")
@@ -181,31 +212,19 @@ if top.height == 0:
     st.markdown(f"##### {TOP_TITLE}")
     st.info("Der er ingen aktive sager, du har adgang til, i den valgte enhed.")
     st.stop()
-case_ids = top["case_id"].to_list()
-audit_view(ctx, PAGE, case_ids)
-show_table(
-    top,
+show_rows(
+    ctx,
+    with_total_row(top, "case_id", ["actual", "committed", "expected"]),
     {
         "case_id": ColumnSpec("Sag"),
+        "expected": ColumnSpec("Forventet i år", "dkk"),
         "unit_name": ColumnSpec("Enhed"),
         "caseworker_name": ColumnSpec("Rådgiver"),
         "interventions": ColumnSpec("Indsatser"),
         "actual": ColumnSpec("Forbrug i år", "dkk"),
         "committed": ColumnSpec("Disponeret", "dkk"),
-        "expected": ColumnSpec("Forventet i år", "dkk"),
     },
     key="oek_top",
     title=TOP_TITLE,
-    filters=filters,
-    audit=download_audit(ctx, PAGE, case_ids),
+    page=PAGE,
 )
-# The case page opens on the same view: extract, date and unit in the forms its context accepts.
-keep = {P_EXTRACT: ctx.ex.as_of.isoformat(), P_AS_OF: ctx.as_of.isoformat(), P_UNIT: ctx.unit_id}
-links = st.container(horizontal=True, gap="small")
-for case_id in top["case_id"].to_list():
-    links.page_link(
-        "views/sag.py",
-        label=f"Sag {md_escape(case_id)}",
-        icon=":material/folder_open:",
-        query_params={P_CASE: case_id, **keep},
-    )

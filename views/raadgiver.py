@@ -12,6 +12,7 @@ from metrics.casework import (
     caseworker_totals,
     caseworkers_visible,
 )
+from metrics.export import with_total_row
 from ui.auth import audit_denied, audit_view, download_audit
 from ui.context import P_AS_OF, P_EXTRACT, P_UNIT, page_context
 from ui.fmt import URL_ECHO_MAX, fmt_dkk, fmt_num, md_escape, url_echo
@@ -24,6 +25,7 @@ PAGE = "raadgiver"
 COLUMNS: dict[str, ColumnSpec] = {
     "case_id": ColumnSpec("Sag"),
     "status": ColumnSpec("Status"),
+    "expected": ColumnSpec("Forventet i år", "dkk"),
     "closed_on": ColumnSpec("Lukket", "date"),
     "age": ColumnSpec("Alder i år", "int"),
     "active_interventions": ColumnSpec("Aktive indsatser", "int"),
@@ -31,12 +33,14 @@ COLUMNS: dict[str, ColumnSpec] = {
     "monthly_cost_now": ColumnSpec("Månedlig udgift nu", "dkk"),
     "actual": ColumnSpec("Forbrug i år", "dkk"),
     "committed": ColumnSpec("Disponeret", "dkk"),
-    "expected": ColumnSpec("Forventet i år", "dkk"),
     "next_deadline_due": ColumnSpec("Næste frist", "date"),
     "next_deadline_label": ColumnSpec("Fristtype"),
     "overdue": ColumnSpec("Overskredne frister", "int"),
     "overdue_flag": ColumnSpec("Overskredet"),
 }
+# the downloads end with an "I alt" row: the same sums as the totals under the grid
+TOTAL_SUMS = ("active_interventions", "monthly_cost_now", "actual", "committed", "expected", "overdue")
+PHONE_COLUMNS = ("case_id", "status", "expected")  # what a caseworker on a phone must see
 
 
 def case_link_params(case_id: str) -> dict[str, str]:
@@ -134,15 +138,28 @@ def main() -> None:
     )
 
     filters = ctx.filters() | {"Rådgiver": names[chosen]}
+    frame = display_frame(cases)
     selected = show_table(
-        display_frame(cases),
+        frame,
         COLUMNS,
         key="raadgiver_sager",
+        export_as=(ctx.unit_name, ctx.ex.as_of),
         title=f"Sager – {names[chosen]}",
         filters=filters,
         audit=download_audit(ctx, PAGE, cases["case_id"].to_list()),
         selectable=True,
+        phone=PHONE_COLUMNS,
+        export=(with_total_row(frame, "case_id", TOTAL_SUMS), COLUMNS),
     )
+    # the case of the chosen row, and any case by keyboard, right under the grid
+    if selected is not None:
+        case_link(str(selected["case_id"]))
+    if cases.height:
+        pick, link = st.columns([2, 3], vertical_alignment="bottom")
+        goto = pick.selectbox("Gå til sag", cases["case_id"].to_list(), key="raadgiver_gaa_til")
+        if goto is not None:
+            with link:
+                case_link(goto)
     st.markdown(
         f"**I alt** – {fmt_num(totals.cases)} sager, heraf {fmt_num(totals.active_cases)} aktive "
         f"og {fmt_num(totals.active_interventions)} aktive indsatser"
@@ -160,13 +177,7 @@ def main() -> None:
     )
     t[2].metric("Sager med overskredne frister", fmt_num(totals.cases_with_overdue))
 
-    if selected is not None:
-        case_link(str(selected["case_id"]))
-    if cases.height:
-        goto = st.selectbox("Gå til sag", cases["case_id"].to_list(), key="raadgiver_gaa_til")
-        if goto is not None:
-            case_link(goto)
-    else:
+    if not cases.height:
         st.info("Rådgiveren har ingen sager på datoen.")
 
 

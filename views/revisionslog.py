@@ -135,6 +135,7 @@ show_table(
     table,
     {c: ColumnSpec(c) for c in table.columns},
     key="revisionslog",
+    export_as=(ctx.unit_name, ctx.ex.as_of),
     title="Hændelser",
     filters=ctx.filters(),
     audit=download_audit(

@@ -14,18 +14,18 @@ from metrics.casework import (
     CaseDetail,
     CaseNotKnownYet,
     case_detail,
-    cases_visible,
     require_known_case,
 )
+from metrics.drill import search_cases
 from ui.auth import audit_denied, audit_view, download_audit
 from ui.context import PageContext, page_context
 from ui.fmt import danish, fmt_date, fmt_dkk, fmt_month, fmt_num, md_escape
+from ui.rows import show_rows
 from ui.tables import ColumnSpec, show_table
 
 P_CASE = "sag"
 PAGE = "sag"
 NO_ACCESS = "Sagen findes ikke eller du har ikke adgang."
-MAX_OPTIONS = 2000
 
 CATEGORY_LABELS = {"anbringelse": "Anbringelse", "forebyggende": "Forebyggende", "andet": "Andet"}
 STATUS_ICONS = {  # symbols the default fonts have: the word carries the meaning, not a colour
@@ -45,12 +45,12 @@ INTERVENTION_COLUMNS: dict[str, ColumnSpec] = {
     "open_text": ColumnSpec("Åben slut"),
     "monthly_cost": ColumnSpec("Månedlig udgift", "dkk"),
 }
-PAYMENT_COLUMNS: dict[str, ColumnSpec] = {
-    "payment_id": ColumnSpec("Betaling"),
-    "kind_name": ColumnSpec("Indsats"),
+PAYMENT_COLUMNS: dict[str, ColumnSpec] = {  # period and amount first: what a phone shows
     "period": ColumnSpec("Periode (måned)", "month"),
-    "posted_on": ColumnSpec("Bogført", "date"),
     "amount": ColumnSpec("Beløb", "dkk"),
+    "kind_name": ColumnSpec("Indsats"),
+    "posted_on": ColumnSpec("Bogført", "date"),
+    "payment_id": ColumnSpec("Betaling"),
 }
 DEADLINE_COLUMNS: dict[str, ColumnSpec] = {
     "kind_label": ColumnSpec("Frist"),
@@ -78,22 +78,69 @@ def refuse(ctx: PageContext, case_id: str) -> bool:
     return False
 
 
+SEARCH_KEY, PAGE_KEY = "sag_soeg", "sag_side"
+PAGE_SIZE = 50
+SEARCH_COLUMNS: dict[str, ColumnSpec] = {
+    "case_id": ColumnSpec("Sag"),
+    "status": ColumnSpec("Status"),
+    "last_activity": ColumnSpec("Seneste aktivitet", "date"),
+    "child_id": ColumnSpec("Barn (pseudonym)"),
+    "caseworker_name": ColumnSpec("Rådgiver"),
+    "unit_name": ColumnSpec("Enhed"),
+}
+
+
+def _first_page() -> None:
+    st.session_state[PAGE_KEY] = 0
+
+
+def _turn(step: int) -> None:
+    st.session_state[PAGE_KEY] = max(0, st.session_state.get(PAGE_KEY, 0) + step)
+
+
+def find_cases(ctx: PageContext) -> list[str]:
+    """The case finder: a search over the cases the viewer may open in the chosen unit (partial
+    case id, child pseudonym or caseworker name; metrics.drill.search_cases), newest activity
+    first, a page at a time, each case linking to Sag. Returns the page's case ids."""
+    query = st.text_input(
+        "Find en sag",
+        key=SEARCH_KEY,
+        placeholder="Sagsnummer, barnets pseudonym eller rådgiverens navn – også en del af det",
+        on_change=_first_page,
+    )
+    found = search_cases(
+        ctx.ex, ctx.viewer, ctx.as_of, ctx.unit_id, query,
+        offset=st.session_state.get(PAGE_KEY, 0) * PAGE_SIZE, limit=PAGE_SIZE,
+    )  # fmt: skip
+    if found.total == 0:
+        st.info("Ingen sager matcher søgningen." if query.strip() else "Der er ingen sager i enheden, du har adgang til.")
+        return []
+    first, last = found.offset + 1, found.offset + found.rows.height
+    st.caption(
+        f"{fmt_num(found.total)} sager i {md_escape(ctx.unit_name)}"
+        + (f" matcher {md_escape(query.strip())!s}" if query.strip() else "")
+        + f" · viser {fmt_num(first)}–{fmt_num(last)}, nyeste aktivitet først."
+    )
+    show_rows(ctx, found.rows, SEARCH_COLUMNS, key="sag_soeg", title="Sager", page=PAGE)
+    if found.total > PAGE_SIZE:
+        nav = st.container(horizontal=True, gap="small")
+        nav.button("← Forrige", key="sag_forrige", on_click=_turn, args=(-1,), disabled=found.offset == 0)
+        nav.button("Næste →", key="sag_naeste", on_click=_turn, args=(1,), disabled=last >= found.total)
+    return [str(c) for c in found.rows["case_id"].to_list()]
+
+
 def pick_case(ctx: PageContext) -> str | None:
-    """The case selectbox, bound to the URL. Its list holds the cases the viewer may open in the
-    chosen unit (a long list is left out: then the case id is typed); any id, from the URL or
-    typed, is checked in the data layer before anything is shown."""
+    """The case finder (while no case is open, or when asked for) and the case selectbox,
+    bound to the URL, holding the finder's page of cases; any id, from the URL or typed, is
+    checked in the data layer before anything is shown."""
     raw = st.query_params.get(P_CASE)
     if raw is not None and refuse(ctx, raw):
         return None
-    visible = cases_visible(ctx.ex, ctx.viewer, ctx.as_of, ctx.unit_id)
-    options = visible["case_id"].to_list() if visible.height <= MAX_OPTIONS else []
+    options: list[str] = []
+    if raw is None or st.toggle("Find en anden sag", key="sag_find_igen"):
+        options = find_cases(ctx)
     if raw is not None and raw not in options:  # e.g. a link to a case in another unit
         options.insert(0, raw)
-    if visible.height > MAX_OPTIONS:
-        st.caption(
-            f"{fmt_num(visible.height)} sager i {md_escape(ctx.unit_name)}: skriv sagsnummeret, "
-            "eller vælg en mindre enhed i menuen for at få en liste."
-        )
     chosen = st.selectbox(
         "Sag",
         options,
@@ -101,8 +148,8 @@ def pick_case(ctx: PageContext) -> str | None:
         key=P_CASE,
         bind="query-params",
         accept_new_options=True,
-        placeholder="Vælg eller skriv et sagsnummer",
-        help="Sagerne i den valgte enhed, som du har adgang til. Aktive sager står først.",
+        placeholder="Vælg en sag fra listen eller skriv sagsnummeret",
+        help="Sagerne på listen ovenfor. Du kan også skrive et sagsnummer.",
     )
     if chosen is not None and chosen != raw and refuse(ctx, chosen):
         return None
@@ -286,8 +333,10 @@ def payments(d: CaseDetail, ctx: PageContext, case_id: str, filters: dict[str, s
             this_year,
             PAYMENT_COLUMNS,
             key="sag_betalinger",
+            export_as=(ctx.unit_name, ctx.ex.as_of),
             title=f"Betalinger {ctx.as_of.year} – sag {case_id}",
             filters=filters,
+            phone=("period", "amount"),
             audit=download_audit(ctx, PAGE, [case_id]),
         )
     else:
@@ -303,8 +352,10 @@ def payments(d: CaseDetail, ctx: PageContext, case_id: str, filters: dict[str, s
                 earlier,
                 PAYMENT_COLUMNS,
                 key="sag_betalinger_tidligere",
+                export_as=(ctx.unit_name, ctx.ex.as_of),
                 title=f"Betalinger før {ctx.as_of.year} – sag {case_id}",
                 filters=filters,
+                phone=("period", "amount"),
                 audit=download_audit(ctx, PAGE, [case_id]),
             )
 
@@ -345,6 +396,7 @@ def main() -> None:
             frame,
             INTERVENTION_COLUMNS,
             key="sag_indsatser",
+            export_as=(ctx.unit_name, ctx.ex.as_of),
             title=f"Indsatser – sag {case_id}",
             filters=filters,
             audit=download_audit(ctx, PAGE, [case_id]),
@@ -365,6 +417,7 @@ def main() -> None:
             d.deadlines.with_columns(pl.col("status").replace_strict(STATUS_ICONS).alias("status_text")),
             DEADLINE_COLUMNS,
             key="sag_frister",
+            export_as=(ctx.unit_name, ctx.ex.as_of),
             title=f"Frister – sag {case_id}",
             filters=filters,
             audit=download_audit(ctx, PAGE, [case_id]),

@@ -40,6 +40,8 @@ JUDGEMENT_TEXT = {
     "no_direction": "🔄 Ændret (ingen retning)",
     "no_data": "⚪ Mangler data",
 }
+JUDGEMENT_WORD = {k: v.split(" ", 1)[1] for k, v in JUDGEMENT_TEXT.items()}  # the export's word, no icon
+UNIT_TEXT = {"pct": "%", "dkk": "kr.", "count": "antal", "ratio": "forhold", "score": "score"}
 DIRECTION_TEXT = {"higher": "Højere er bedre", "lower": "Lavere er bedre"}
 
 
@@ -180,6 +182,26 @@ def _comments(ctx: PageContext, c: Comparison) -> None:
     )
 
 
+def _kpi_export(c: Comparison) -> tuple[pl.DataFrame, dict[str, ColumnSpec]]:
+    """The KPI table for Excel and CSV: numbers as numbers (a unit column says what they count),
+    the development as a word."""
+    frame = c.kpis.with_columns(
+        pl.col("format").replace_strict(UNIT_TEXT, default=pl.col("format")).alias("unit_text"),
+        pl.col("judgement").replace_strict(JUDGEMENT_WORD, default=pl.col("judgement")).alias("judgement_word"),
+        pl.col("direction").replace_strict(DIRECTION_TEXT, default=None).alias("direction_text"),
+    )
+    columns = {
+        "label": ColumnSpec("Nøgletal"),
+        "unit_text": ColumnSpec("Enhed"),
+        "before": ColumnSpec(f"Før ({fmt_date(c.before_as_of)})", "num", 2),
+        "now": ColumnSpec(f"Nu ({fmt_date(c.now_as_of)})", "num", 2),
+        "change": ColumnSpec("Ændring (for % i procentpoint)", "num", 2),
+        "judgement_word": ColumnSpec("Udvikling"),
+        "direction_text": ColumnSpec("Retning"),
+    }
+    return frame, columns
+
+
 def main() -> None:
     ctx = page_context()
     if ctx is None:
@@ -235,8 +257,10 @@ def main() -> None:
             "direction_text": ColumnSpec("Retning"),
         },
         key="cmp_kpis",
+        export_as=(ctx.unit_name, ctx.ex.as_of),
         title="Nøgletal før og nu",
         filters=filters,
+        export=_kpi_export(c),
     )
     _comments(ctx, c)
     show_table(
@@ -253,6 +277,7 @@ def main() -> None:
             "deviation_change": ColumnSpec("Ændring i afvigelse", "dkk"),
         },
         key="cmp_accounts",
+        export_as=(ctx.unit_name, ctx.ex.as_of),
         title="Økonomi pr. konto før og nu",
         filters=filters,
     )
@@ -268,6 +293,7 @@ def main() -> None:
             "set_aside_change": ColumnSpec("Ændring sat til side", "int"),
         },
         key="cmp_quality",
+        export_as=(ctx.unit_name, ctx.ex.as_of),
         title="Datakvalitet: rækker pr. tabel før og nu",
         filters=filters,
     )

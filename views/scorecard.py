@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from metrics.access import can_see_unit
+from metrics import drill, reports
+from metrics.access import LEADER_ROLES, can_see_unit
+from metrics.audit import rows_without_case
 from metrics.contract import TABLE_LABELS
 from metrics.export import export_file_name
 from metrics.notes import Subject
@@ -38,9 +41,11 @@ from metrics.scorecard import (
     scorecard_details,
     status_counts,
 )
-from ui.context import P_UNIT, PageContext, load_cached, page_context
+from ui.context import P_AS_OF, P_EXTRACT, P_UNIT, PageContext, load_cached, page_context
 from ui.fmt import danish, fmt_date, fmt_delta, fmt_num, fmt_value, md_escape
 from ui.notes import action_status_panel, notes_panel
+from ui.rows import show_rows
+from ui.tables import ColumnSpec
 
 # status → (icon, word, badge colour, cell background, line colour): never colour alone
 STATUS = {
@@ -53,6 +58,8 @@ SUMMARY_WORD = {"green": "på mål", "yellow": "tæt på", "red": "ikke på mål
 DELTA_COLOUR = {True: "green", False: "red", None: "gray"}
 PAGE = "scorecard"
 P_KPI = "kpi"  # a link (e.g. from Økonomimøde) to one KPI's tile
+P_BEHIND = "bag"  # the KPI whose rows are shown under its tile (drill-through)
+PAGE = "scorecard"
 EVERY_UNIT = {
     "kommune": "kommunen",
     "forvaltning": "hver forvaltning",
@@ -122,6 +129,14 @@ def _drill(widget_key: str) -> None:
     chosen = st.session_state.get(widget_key)
     if chosen:
         st.session_state[P_UNIT] = chosen
+
+
+def _cell_drill(widget_key: str, unit_ids: list[str]) -> None:
+    """A selected cascade cell opens its unit on this page."""
+    state = st.session_state.get(widget_key)
+    cells = state.selection.cells if state is not None else []
+    if cells and 0 <= cells[0][0] < len(unit_ids):
+        st.session_state[P_UNIT] = unit_ids[cells[0][0]]
 
 
 def _target_text(spec: KpiSpec, fmt: str) -> str:
@@ -245,6 +260,7 @@ def _tile(d: KpiDetail, ctx: PageContext, card: Scorecard) -> None:
         )
         signal = " :violet-badge[⚡ Signal]" if d.signal is not None and d.signal.shown else ""
         st.markdown(f":{colour}-badge[{icon} {word}]{signal} :small[{_target_text(spec, d.format)}]")
+        _behind_button(d, ctx)
         if len(d.trend) > 1:
             st.vega_lite_chart(_sparkline(d), width="stretch")
         notes_panel(
@@ -266,6 +282,145 @@ def _tile(d: KpiDetail, ctx: PageContext, card: Scorecard) -> None:
             st.markdown(_definition(d, ctx))
 
 
+# --- drill-through: the rows behind a tile's number ------------------------------------
+
+BEHIND_LABEL = {
+    "overdue_deadlines": "Vis sagerne bag tallet",
+    "deadlines": "Vis sagerne bag tallet",
+    "notifications_24h": "Vis rækkerne bag tallet",
+    "caseload": "Vis rådgiverne bag tallet",
+    "long_sick_spells": "Vis de lange sygeforløb",
+}
+
+
+def _drill_kind(d: KpiDetail, ctx: PageContext) -> str | None:
+    """Which rows stand behind the tile for this viewer (None: none they may see)."""
+    kind = drill.DRILLS.get(d.spec.metric)
+    if kind is None or kind == "oekonomi":
+        return kind
+    if not ctx.viewer.sees_case_rows:
+        return None
+    if kind == "long_sick_spells" and ctx.viewer.role not in (*LEADER_ROLES, "system"):
+        return None
+    return kind
+
+
+def _open_behind(kpi_id: str) -> None:
+    st.query_params[P_BEHIND] = kpi_id
+
+
+def _close_behind() -> None:
+    st.query_params.pop(P_BEHIND, None)
+
+
+def _behind_button(d: KpiDetail, ctx: PageContext) -> None:
+    kind = _drill_kind(d, ctx)
+    if kind == "oekonomi":
+        view = {P_EXTRACT: ctx.ex.as_of.isoformat(), P_AS_OF: ctx.as_of.isoformat(), P_UNIT: ctx.unit_id}
+        st.page_link("views/oekonomi.py", label="Vis økonomien bag tallet", icon=":material/table_rows:", query_params=view)
+    elif kind is not None:
+        st.button(
+            BEHIND_LABEL[kind],
+            key=f"behind_{d.spec.id}",
+            icon=":material/table_rows:",
+            on_click=_open_behind,
+            args=(d.spec.id,),
+            type="tertiary",
+        )
+
+
+def _behind(d: KpiDetail, ctx: PageContext) -> None:
+    """The rows the tile's number counts (metrics.drill), within the viewer's scope, audited."""
+    kind = _drill_kind(d, ctx)
+    if kind is None or kind == "oekonomi":
+        return
+    ex, viewer, scope, as_of = ctx.ex, ctx.viewer, ctx.scope, ctx.as_of
+    with st.container(border=True, key=f"behind_rows_{d.spec.id}"):
+        head, close = st.columns([5, 1], vertical_alignment="center")
+        head.markdown(f"**Bag tallet: {md_escape(d.spec.name)}** · {md_escape(ctx.unit_name)} · {fmt_date(as_of)}")
+        close.button("Luk", key="behind_close", icon=":material/close:", on_click=_close_behind)
+        if viewer.role == "raadgiver":
+            st.caption("Du ser kun rækkerne fra dine egne sager; tallet gælder hele enheden.")
+        title = f"Bag tallet – {d.spec.name}"
+        if kind == "overdue_deadlines":
+            rows = drill.overdue_deadline_rows(ex, viewer, scope, as_of)
+            columns = {
+                "case_id": ColumnSpec("Sag"),
+                "kind_label": ColumnSpec("Frist"),
+                "due_on": ColumnSpec("Fristdato", "date"),
+                "days_overdue": ColumnSpec("Dage over fristen", "int"),
+                "caseworker_name": ColumnSpec("Rådgiver"),
+                "unit_name": ColumnSpec("Enhed"),
+            }
+            st.caption("Frister, hvor fristdagen er passeret, og som ikke var afsluttet på datoen.")
+            show_rows(ctx, rows, columns, key="behind", title=title, page=PAGE)
+        elif kind == "deadlines":
+            rows = drill.deadline_rows(ex, viewer, scope, as_of, drill.DEADLINE_KINDS[d.spec.metric])
+            columns = {
+                "case_id": ColumnSpec("Sag"),
+                "met_label": ColumnSpec("Overholdt"),
+                "kind_label": ColumnSpec("Frist"),
+                "due_on": ColumnSpec("Fristdato", "date"),
+                "done_on": ColumnSpec("Afsluttet", "date"),
+                "caseworker_name": ColumnSpec("Rådgiver"),
+                "unit_name": ColumnSpec("Enhed"),
+            }
+            st.caption(
+                "Alle frister med fristdato i år til og med datoen (tallets nævner); de ikke overholdte står først."
+            )
+            show_rows(ctx, rows, columns, key="behind", title=title, page=PAGE)
+        elif kind == "notifications_24h":
+            rows = drill.notification_24h_rows(ex, viewer, scope, as_of)
+            columns = {
+                "case_id": ColumnSpec("Sag"),
+                "on_time_label": ColumnSpec("Vurderet"),
+                "notification_id": ColumnSpec("Underretning"),
+                "received_at": ColumnSpec("Modtaget", "datetime"),
+                "assessed_at": ColumnSpec("Vurderet den", "datetime"),
+                "hours": ColumnSpec("Timer", "num", 0),
+                "unit_name": ColumnSpec("Enhed"),
+            }
+            st.caption(
+                "Underretninger modtaget i år, hvis 24 timer er gået (tallets nævner); de for sent vurderede "
+                "står først. Timer: til vurderingen, eller til dagens slutning, hvis den ikke er vurderet."
+            )
+            show_rows(ctx, rows, columns, key="behind", title=title, page=PAGE, target=rows_without_case(rows))
+        elif kind == "caseload":
+            rows = drill.caseload_rows(ex, viewer, scope, as_of)
+            columns = {
+                "name": ColumnSpec("Rådgiver"),
+                "active_cases": ColumnSpec("Aktive sager", "int"),
+                "fte": ColumnSpec("Årsværk", "num", 2),
+                "cases_per_fte": ColumnSpec("Sager pr. årsværk", "num", 1),
+                "unit_name": ColumnSpec("Enhed"),
+            }
+            st.caption(
+                "Aktive sager pr. rådgiver og rådgiverens årsværk i enheden; tallet = alle sagerne ÷ alle årsværkene. "
+                "Årsværk 0: rådgiveren tæller ikke med i enheden på datoen (fx fratrådt eller i en anden enhed)."
+            )
+            ids = ", ".join(rows["caseworker_id"].drop_nulls().to_list())
+            show_rows(
+                ctx, rows, columns, key="behind", title=title, page=PAGE, case_col=None,
+                target=f"sagsbelastning: employee_id: {ids}" if ids else None,
+            )  # fmt: skip
+        elif kind == "long_sick_spells":
+            rows = reports.long_sick_spells(ex, viewer, scope, as_of)
+            columns = {
+                "name": ColumnSpec("Medarbejder"),
+                "days": ColumnSpec("Kalenderdage", "int"),
+                "ongoing_label": ColumnSpec("Status"),
+                "start_on": ColumnSpec("Fra", "date"),
+                "end_on": ColumnSpec("Til", "date"),
+                "unit_name": ColumnSpec("Enhed"),
+            }
+            st.caption("Sammenhængende egen sygdom over 14 kalenderdage i år.")
+            ids = ", ".join(dict.fromkeys(rows["employee_id"].to_list()))
+            show_rows(
+                ctx, rows, columns, key="behind", title=title, page=PAGE, case_col=None,
+                target=f"langt sygefravær: employee_id: {ids}" if ids else None,
+            )  # fmt: skip
+
+
 def _summary(details: list[KpiDetail]) -> str:
     counts = status_counts([d.row for d in details])
     return " ".join(
@@ -285,7 +440,7 @@ def _cascade(figures: Figures, details: list[KpiDetail], ctx: PageContext) -> No
     kids = [r for r in rows if not r.is_total]
     st.caption(
         "Hver enheds tal er beregnet for enheden selv (brøker genberegnes, de gennemsnittes ikke). "
-        "Gå ned i en enhed med knapperne under tabellen."
+        "Klik på en celle for at åbne enheden her, eller brug knapperne under tabellen."
     )
     columns = [k.short_name for k in card.kpis]
     # a row without any figure says so in its name, and the caption below says why
@@ -303,8 +458,12 @@ def _cascade(figures: Figures, details: list[KpiDetail], ctx: PageContext) -> No
         columns=columns,
     )
     styled = text.style.apply(lambda _: css, axis=None)
+    cells_key = f"cascade_{ctx.unit_id}"
     st.dataframe(
         styled,
+        key=cells_key,
+        on_select=partial(_cell_drill, cells_key, [r.unit_id for r in rows]),
+        selection_mode="single-cell",
         column_config={
             "_index": st.column_config.TextColumn("Enhed", pinned=True),
             # narrow enough for all KPI columns at 1440 px; the header's tooltip has the full name
@@ -368,9 +527,13 @@ def main() -> None:
             st.caption(p.description)
         # a row of columns per three tiles, so a fourth tile starts a new row in the file's order
         for first in range(0, len(p.kpis), 3):
-            for col, k in zip(st.columns(3), p.kpis[first : first + 3], strict=False):
+            chunk = p.kpis[first : first + 3]
+            for col, k in zip(st.columns(3), chunk, strict=False):
                 with col:
                     _tile(by_id[k.id], ctx, card)
+            for k in chunk:  # the rows behind a number, right under its row of tiles
+                if st.query_params.get(P_BEHIND) == k.id:
+                    _behind(by_id[k.id], ctx)
     _cascade(figures, details, ctx)
 
 

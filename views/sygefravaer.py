@@ -130,6 +130,7 @@ show_table(
         "scheduled": ColumnSpec("Arbejdsdage (årsværk)", "num"),
     },
     key="syg_month",
+    export_as=(ctx.unit_name, ctx.ex.as_of),
     title="Sygefravær pr. enhed og måned",
     filters=filters,
 )
@@ -174,6 +175,7 @@ else:
             "ongoing_label": ColumnSpec("Status"),
         },
         key="syg_spells",
+        export_as=(ctx.unit_name, ctx.ex.as_of),
         title=SPELLS_TITLE,
         filters=filters,
         audit=download_audit(ctx, PAGE, [], shown_staff),

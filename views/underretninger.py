@@ -101,6 +101,7 @@ show_table(
         "ytd_pct_24h": ColumnSpec("Andel år til dato", "pct"),
     },
     key="und_month",
+    export_as=(ctx.unit_name, ctx.ex.as_of),
     title="Underretninger pr. måned",
     filters=filters,
 )
@@ -137,6 +138,7 @@ with right:
             "pct_24h": ColumnSpec("Vurderet inden for 24 timer", "pct"),
         },
         key="und_source",
+        export_as=(ctx.unit_name, ctx.ex.as_of),
         title="Underretninger pr. kilde",
         filters=filters,
     )
@@ -171,6 +173,7 @@ else:
             "child_id": ColumnSpec("Barn (pseudonym)"),
         },
         key="und_waiting",
+        export_as=(ctx.unit_name, ctx.ex.as_of),
         title=WAITING_TITLE,
         filters=filters,
         audit=download_audit(ctx, PAGE, case_ids, loose),

@@ -234,13 +234,13 @@ class App:
 
 
 @contextmanager
-def open_app(browser: Browser, server: Server) -> Iterator[App]:
+def open_app(browser: Browser, server: Server, viewport: tuple[int, int] = (1600, 1100)) -> Iterator[App]:
     """A fresh browser context (no cookies, no session) on `server`, collecting console errors."""
     context = browser.new_context(
         accept_downloads=True,
         locale="da-DK",
         timezone_id="Europe/Copenhagen",
-        viewport={"width": 1600, "height": 1100},
+        viewport={"width": viewport[0], "height": viewport[1]},
     )
     context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = context.new_page()

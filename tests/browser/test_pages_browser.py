@@ -179,7 +179,7 @@ def test_excel_download_reads_back_with_metrics_figures(
     with app.page.expect_download() as info:
         button.click()
     download = info.value
-    assert download.suggested_filename.endswith(".xlsx")
+    assert download.suggested_filename.endswith(f"_{ex.as_of.isoformat()}.xlsx")  # unit and extract date
     target = tmp_path / download.suggested_filename
     download.save_as(target)
 
@@ -188,7 +188,11 @@ def test_excel_download_reads_back_with_metrics_figures(
     assert filters["Rådgiver"] == name
     assert filters["Opgørelsesdato"] == fmt_date(ex.as_of)
     expected = caseworker_cases(ex, viewer_for_employee(ex, cw), cw, ex.as_of)
-    by_case = {r["Sag"]: r for r in table}
+    *rows, total = table
+    # the file ends with "I alt": the caseworker's totals, as the page shows them under the grid
+    assert total["Sag"] == "I alt"
+    assert total["Forventet i år"] == pytest.approx(expected["expected"].sum(), abs=0.01)
+    by_case = {r["Sag"]: r for r in rows}
     assert sorted(by_case) == sorted(expected["case_id"].to_list())
     for r in expected.iter_rows(named=True):
         got = by_case[r["case_id"]]
