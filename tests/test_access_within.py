@@ -141,7 +141,20 @@ def _frames(parents: dict[str, str | None]) -> dict[str, pl.DataFrame]:
         },
         schema=polars_schema("budgets"),
     )
+    # brugertilfredshed of TA 80 (10 respondents) and T 20 (30 respondents)
+    measured = [t for t in ("TA", "T") if t in parents]
+    measurements = pl.DataFrame(
+        {
+            "kpi_id": ["brugertilfredshed"] * len(measured),
+            "unit_id": measured,
+            "period_end": [date(2024, 1, 31)] * len(measured),
+            "value": [{"TA": 80.0, "T": 20.0}[t] for t in measured],
+            "respondents": [{"TA": 10, "T": 30}[t] for t in measured],
+        },
+        schema=polars_schema("measurements"),
+    )
     return {
+        "measurements": measurements,
         "org_units": org,
         "employees": employees,
         "cases": cases,
@@ -349,3 +362,28 @@ def test_scorecard_page_tiles_are_the_restricted_ones(
     i = [d.spec.id for d in details].index("oekonomi_forventet_pct")
     assert details[i].row.value == pytest.approx(10.0)
     assert any("udelader" in t and "Enhed T" in t for t in texts(at.caption))
+
+
+def test_measurement_roll_up_leaves_out_the_moved_team(newest: Extract, older: Extract) -> None:
+    def value(viewer: Viewer) -> float | None:
+        return registry.compute(older, "brugertilfredshed", scope_for(older, viewer, "A"), OLDER).value
+
+    # A has no own row: the weighted mean of its children. LA: TA alone = 80;
+    # administration: (80 × 10 + 20 × 30) / (10 + 30) = 1400 / 40 = 35
+    assert value(who(newest, "LA")) == pytest.approx(80.0)
+    assert value(who(newest, "AD")) == pytest.approx(35.0)
+
+
+def test_compare_page_says_what_the_older_extract_leaves_out(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = make_app(
+        root,
+        monkeypatch,
+        user=logged_in(EMAIL["LA"]),
+        page="views/sammenlign.py",
+        params={"enhed": "A", "foer": OLDER.isoformat()},
+    )
+    assert not at.exception
+    notes = [t for t in texts(at.caption) if "udelader" in t]
+    assert len(notes) == 1 and "Enhed T" in notes[0] and "15. mar. 2024" in notes[0]

@@ -330,6 +330,13 @@ def page_context() -> PageContext | None:
     return PageContext(ex=ex, as_of=as_of, unit_id=unit, viewer=viewer, tree=tree, within=within)
 
 
+def note_left_out(ex: Extract, viewer: Viewer, unit: str) -> None:
+    """The caption of `left_out_note` for a second extract a page compares with (if any left out)."""
+    within = within_for(ex, viewer, unit)
+    if within is not None:
+        left_out_note(ex, org_tree(ex), unit, within)
+
+
 def left_out_note(ex: Extract, tree: OrgTree, unit: str, within: frozenset[str]) -> None:
     """Say which units of an older extract the unit's figures leave out (outside today's scope)."""
     gone = sorted(tree.subtree(unit) - within, key=lambda u: (tree.label(u), u))
