@@ -387,3 +387,15 @@ def test_compare_page_says_what_the_older_extract_leaves_out(
     assert not at.exception
     notes = [t for t in texts(at.caption) if "udelader" in t]
     assert len(notes) == 1 and "Enhed T" in notes[0] and "15. mar. 2024" in notes[0]
+
+
+def test_sick_leave_rows_leave_out_the_moved_team(newest: Extract, older: Extract) -> None:
+    from metrics.reports import sick_leave_monthly
+
+    def units(viewer: Viewer) -> list[str]:
+        df = sick_leave_monthly(older, scope_for(older, viewer, "A"), OLDER)
+        return df.filter(pl.col("as_of") == pl.col("as_of").min())["unit_id"].to_list()
+
+    # the total (A), its children by name ("Enhed T" < "Enhed TA"), then A's own staff (LA)
+    assert units(who(newest, "AD")) == ["A", "T", "TA", "A"]
+    assert units(who(newest, "LA")) == ["A", "TA", "A"]
