@@ -24,6 +24,7 @@ import polars as pl
 
 from metrics.extract import Extract
 from metrics.org import OrgTree, org_tree
+from metrics.scope import Scope
 from metrics.staff import employed_on
 
 Role = Literal["raadgiver", "teamleder", "leder", "administration", "system"]
@@ -170,6 +171,20 @@ def aggregate_root(ex: Extract, viewer: Viewer) -> str:
         if unit in allowed and tree.parent.get(unit) not in allowed:
             return unit
     raise AccessDenied("udtrækket", ex.as_of.isoformat())
+
+
+def within_for(ex: Extract, viewer: Viewer, unit_id: str) -> frozenset[str] | None:
+    """The units of unit_id's subtree in `ex` the viewer may see, when that is not all of it (an
+    older extract where part of the subtree lies outside today's scope); None when it is all."""
+    subtree = org_tree(ex).subtree(unit_id)
+    allowed = aggregate_units(ex, viewer)
+    return None if subtree <= allowed else subtree & allowed
+
+
+def scope_for(ex: Extract, viewer: Viewer | None, unit_id: str) -> Scope:
+    """The scope of unit_id's aggregate figures in `ex` for this viewer: its subtree, without the
+    units outside the viewer's scope today (see the module docstring). No viewer: the subtree."""
+    return Scope.unit(unit_id, None if viewer is None else within_for(ex, viewer, unit_id))
 
 
 def can_see_unit(ex: Extract, viewer: Viewer, unit_id: str) -> bool:

@@ -33,6 +33,7 @@ from metrics.access import (
     require_case,
     require_caseworker,
     require_unit,
+    scope_for,
 )
 from metrics.economy import (
     EconomyFigures,
@@ -294,11 +295,12 @@ class Caseload:
 
 
 def caseload(ex: Extract, viewer: Viewer, caseworker_id: str, as_of: date) -> Caseload:
-    """Aggregates for Scope.caseworker(id) and for the caseworker's unit ("the team")."""
+    """Aggregates for Scope.caseworker(id) and for the caseworker's unit ("the team"; in an older
+    extract only the team's units the viewer may see today)."""
     require_caseworker(ex, viewer, caseworker_id)
     emp = ex["employees"].filter(pl.col("employee_id") == caseworker_id)
     team = str(emp["unit_id"][0])
-    me, them = Scope.caseworker(caseworker_id), Scope.unit(team)
+    me, them = Scope.caseworker(caseworker_id), scope_for(ex, viewer, team)
     return Caseload(
         caseworker_id=caseworker_id,
         team_id=team,

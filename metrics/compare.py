@@ -14,14 +14,13 @@ from datetime import date
 import polars as pl
 
 from metrics import registry
-from metrics.access import AccessDenied, Viewer, can_see_unit
+from metrics.access import AccessDenied, Viewer, can_see_unit, scope_for
 from metrics.contract import TABLE_LABELS, TABLE_NAMES
 from metrics.economy import EconomyFigures, economy_table, economy_total
 from metrics.extract import Extract
 from metrics.org import org_tree
 from metrics.registry import Direction
 from metrics.reports import account_label
-from metrics.scope import Scope
 
 Judgement = str  # one of JUDGEMENTS
 JUDGEMENTS = ("improved", "worsened", "unchanged", "no_direction", "no_data")
@@ -140,21 +139,22 @@ def check_comparable(now: Extract, before: Extract, unit_id: str, viewer: Viewer
             raise AccessDenied("enheden", unit_id)
 
 
-def kpi_changes(now: Extract, before: Extract, unit_id: str) -> pl.DataFrame:
-    """Every registry KPI (formula KPIs, then measurement KPIs found in either extract)."""
-    scope = Scope.unit(unit_id)
+def kpi_changes(now: Extract, before: Extract, unit_id: str, viewer: Viewer | None = None) -> pl.DataFrame:
+    """Every registry KPI (formula KPIs, then measurement KPIs found in either extract); with a
+    viewer, each extract's figures only over the units they may see there (scope_for)."""
+    s_before, s_now = scope_for(before, viewer, unit_id), scope_for(now, viewer, unit_id)
     ids = list(dict.fromkeys([*registry.metric_ids(now), *registry.metric_ids(before)]))
     rows = []
     for metric_id in ids:
         d = registry.get(metric_id)
         # a KPI that needs an optional table (contacts) has no value in an extract without it
         b = (
-            registry.compute(before, metric_id, scope, before.as_of).value
+            registry.compute(before, metric_id, s_before, before.as_of).value
             if registry.available(before, metric_id)
             else None
         )
         n = (
-            registry.compute(now, metric_id, scope, now.as_of).value
+            registry.compute(now, metric_id, s_now, now.as_of).value
             if registry.available(now, metric_id)
             else None
         )
@@ -181,15 +181,17 @@ def kpi_changes(now: Extract, before: Extract, unit_id: str) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=KPI_SCHEMA)
 
 
-def account_changes(now: Extract, before: Extract, unit_id: str) -> pl.DataFrame:
+def account_changes(
+    now: Extract, before: Extract, unit_id: str, viewer: Viewer | None = None
+) -> pl.DataFrame:
     """The economy per account in both; an account missing from one extract counts 0 there
-    (no budget, no payments, no interventions), as economy_table would show it."""
-    scope = Scope.unit(unit_id)
+    (no budget, no payments, no interventions), as economy_table would show it. With a viewer,
+    only the units they may see in each (scope_for)."""
     cols = ["budget", "expected", "deviation"]
-    b = economy_table(before, scope, before.as_of, "account").select(
+    b = economy_table(before, scope_for(before, viewer, unit_id), before.as_of, "account").select(
         "group", *[pl.col(c).alias(f"{c}_before") for c in cols]
     )
-    n = economy_table(now, scope, now.as_of, "account").select(
+    n = economy_table(now, scope_for(now, viewer, unit_id), now.as_of, "account").select(
         "group", *[pl.col(c).alias(f"{c}_now") for c in cols]
     )
     out = b.join(n, on="group", how="full", coalesce=True, nulls_equal=True).with_columns(
@@ -241,17 +243,16 @@ def compare(now: Extract, before: Extract, unit_id: str, viewer: Viewer) -> Comp
     one of them) or AccessDenied (the viewer may not see the unit's figures in one of them).
     """
     check_comparable(now, before, unit_id, viewer)
-    scope = Scope.unit(unit_id)
     return Comparison(
         unit_id=unit_id,
         unit_name=org_tree(now).label(unit_id),
         municipality=now.manifest.municipality,
         before_as_of=before.as_of,
         now_as_of=now.as_of,
-        kpis=kpi_changes(now, before, unit_id),
-        accounts=account_changes(now, before, unit_id),
-        economy_before=economy_total(before, scope, before.as_of),
-        economy_now=economy_total(now, scope, now.as_of),
+        kpis=kpi_changes(now, before, unit_id, viewer),
+        accounts=account_changes(now, before, unit_id, viewer),
+        economy_before=economy_total(before, scope_for(before, viewer, unit_id), before.as_of),
+        economy_now=economy_total(now, scope_for(now, viewer, unit_id), now.as_of),
         quality=quality_changes(now, before),
     )
 

@@ -21,12 +21,21 @@ from metrics.scope import Scope, _memo, scoped, scoped_year, unit_keys
 from metrics.values import KpiValue, one_year_earlier, ratio, year_start
 
 ByChild = dict[str, KpiValue]
-Grouped = Callable[[Extract, str, date, tuple[str, ...]], ByChild]
+Grouped = Callable[[Extract, Scope, date, tuple[str, ...]], ByChild]
 CHILD = "child"
 
 
 def children_of(ex: Extract, unit_id: str) -> tuple[str, ...]:
     return org_tree(ex).children.get(unit_id, ())
+
+
+def visible_children(ex: Extract, unit_id: str, within: frozenset[str] | None = None) -> tuple[str, ...]:
+    """The children of unit_id whose subtree holds a unit of `within` (all of them when None)."""
+    kids = children_of(ex, unit_id)
+    if within is None:
+        return kids
+    tree = org_tree(ex)
+    return tuple(c for c in kids if tree.subtree(c) & within)
 
 
 def _child_map(ex: Extract, unit_id: str) -> pl.DataFrame:
@@ -50,10 +59,12 @@ def _child_lookup(ex: Extract, unit_id: str) -> pl.Series:
     return pl.Series(lookup, dtype=pl.UInt32)
 
 
-def with_child(ex: Extract, table: str, unit_id: str, year: int | None = None) -> pl.DataFrame:
-    """Rows of `table` in unit_id's subtree (of `year`, like `scoped_year`) that lie below a child,
-    with the column `child` (the child's index in `children_of`). Cached like the scoped frames."""
-    scope = Scope.unit(unit_id)
+def with_child(ex: Extract, table: str, scope: Scope, year: int | None = None) -> pl.DataFrame:
+    """Rows of `table` in the unit scope (of `year`, like `scoped_year`) that lie below a child of
+    its unit, with the column `child` (the child's index in `children_of`). Cached like the scoped
+    frames."""
+    unit_id = scope.unit_id
+    assert unit_id is not None
 
     def build() -> pl.DataFrame:
         df = scoped(ex, table, scope) if year is None else scoped_year(ex, table, scope, year)
@@ -75,17 +86,17 @@ def _counts(df: pl.DataFrame, kids: tuple[str, ...]) -> ByChild:
     return {c: KpiValue(float(got.get(c, 0)), int(got.get(c, 0))) for c in kids}
 
 
-def _aktive_sager(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
-    return _counts(with_child(ex, "cases", unit).filter(kpis.active_on(as_of)), kids)
+def _aktive_sager(ex: Extract, scope: Scope, as_of: date, kids: tuple[str, ...]) -> ByChild:
+    return _counts(with_child(ex, "cases", scope).filter(kpis.active_on(as_of)), kids)
 
 
-def _sager_pr_raadgiver(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
-    cases = with_child(ex, "cases", unit).filter(
+def _sager_pr_raadgiver(ex: Extract, scope: Scope, as_of: date, kids: tuple[str, ...]) -> ByChild:
+    cases = with_child(ex, "cases", scope).filter(
         kpis.active_on(as_of) & pl.col("caseworker_id").is_not_null()
     )
     assigned = {kids[i]: n for i, n in cases.group_by(CHILD).len().iter_rows()}
     staff = _rows(
-        with_child(ex, "employees", unit)
+        with_child(ex, "employees", scope)
         .filter((pl.col("role") == "raadgiver") & kpis.employed_on(as_of))
         .group_by(CHILD)
         .agg(pl.col("fte").sum(), pl.len().alias("n")),
@@ -100,8 +111,8 @@ def _sager_pr_raadgiver(ex: Extract, unit: str, as_of: date, kids: tuple[str, ..
 
 
 def _deadlines_met(kind: str | None) -> Grouped:
-    def compute(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
-        d = with_child(ex, "deadlines", unit, as_of.year)
+    def compute(ex: Extract, scope: Scope, as_of: date, kids: tuple[str, ...]) -> ByChild:
+        d = with_child(ex, "deadlines", scope, as_of.year)
         if kind is not None:
             d = d.filter(pl.col("kind") == kind)
         met = pl.col("done_on").is_not_null() & (
@@ -122,17 +133,17 @@ def _deadlines_met(kind: str | None) -> Grouped:
     return compute
 
 
-def _frister_overskredne(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
-    return _counts(with_child(ex, "deadlines_open", unit, as_of.year).filter(kpis.overdue(as_of)), kids)
+def _frister_overskredne(ex: Extract, scope: Scope, as_of: date, kids: tuple[str, ...]) -> ByChild:
+    return _counts(with_child(ex, "deadlines_open", scope, as_of.year).filter(kpis.overdue(as_of)), kids)
 
 
-def _underretninger_antal(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
-    return _counts(with_child(ex, "notifications", unit, as_of.year).filter(kpis.received_ytd(as_of)), kids)
+def _underretninger_antal(ex: Extract, scope: Scope, as_of: date, kids: tuple[str, ...]) -> ByChild:
+    return _counts(with_child(ex, "notifications", scope, as_of.year).filter(kpis.received_ytd(as_of)), kids)
 
 
-def _underretninger_24t_pct(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
+def _underretninger_24t_pct(ex: Extract, scope: Scope, as_of: date, kids: tuple[str, ...]) -> ByChild:
     got = _rows(
-        with_child(ex, "notifications", unit, as_of.year)
+        with_child(ex, "notifications", scope, as_of.year)
         .filter(kpis.eligible_24h(as_of))
         .group_by(CHILD)
         .agg(pl.len().alias("eligible"), kpis.on_time_24h(as_of).sum().alias("on_time")),
@@ -145,19 +156,19 @@ def _underretninger_24t_pct(ex: Extract, unit: str, as_of: date, kids: tuple[str
     return out
 
 
-def _contacts_ytd(ex: Extract, unit: str, as_of: date) -> pl.DataFrame:
-    return with_child(ex, "contacts", unit, as_of.year).filter(
+def _contacts_ytd(ex: Extract, scope: Scope, as_of: date) -> pl.DataFrame:
+    return with_child(ex, "contacts", scope, as_of.year).filter(
         demand.received_between(year_start(as_of), as_of)
     )
 
 
-def _henvendelser_antal(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
-    return _counts(_contacts_ytd(ex, unit, as_of), kids)
+def _henvendelser_antal(ex: Extract, scope: Scope, as_of: date, kids: tuple[str, ...]) -> ByChild:
+    return _counts(_contacts_ytd(ex, scope, as_of), kids)
 
 
-def _fejlefterspoergsel_pct(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
+def _fejlefterspoergsel_pct(ex: Extract, scope: Scope, as_of: date, kids: tuple[str, ...]) -> ByChild:
     got = _rows(
-        _contacts_ytd(ex, unit, as_of)
+        _contacts_ytd(ex, scope, as_of)
         .group_by(CHILD)
         .agg(pl.len().alias("all"), (pl.col("demand_type") == demand.FAILURE).sum().alias("failure")),
         kids,
@@ -169,11 +180,11 @@ def _fejlefterspoergsel_pct(ex: Extract, unit: str, as_of: date, kids: tuple[str
     return out
 
 
-def _sygefravaer_pct(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
+def _sygefravaer_pct(ex: Extract, scope: Scope, as_of: date, kids: tuple[str, ...]) -> ByChild:
     parts = _rows(
         kpis.sygefravaer_parts(
-            with_child(ex, "employees", unit),
-            scoped_year(ex, "absences", Scope.unit(unit), as_of.year),
+            with_child(ex, "employees", scope),
+            scoped_year(ex, "absences", scope, as_of.year),
             as_of,
             [CHILD],
         ),
@@ -186,7 +197,7 @@ def _sygefravaer_pct(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...])
     }
 
 
-def _personaleomsaetning_pct(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
+def _personaleomsaetning_pct(ex: Extract, scope: Scope, as_of: date, kids: tuple[str, ...]) -> ByChild:
     start = as_of - kpis.DAY * 365
     left = (
         pl.col("employed_to").is_not_null()
@@ -194,7 +205,7 @@ def _personaleomsaetning_pct(ex: Extract, unit: str, as_of: date, kids: tuple[st
         & (pl.col("employed_to") <= as_of)
     )
     got = _rows(
-        with_child(ex, "employees", unit)
+        with_child(ex, "employees", scope)
         .group_by(CHILD)
         .agg(
             left.sum().alias("leavers"),
@@ -211,9 +222,11 @@ def _personaleomsaetning_pct(ex: Extract, unit: str, as_of: date, kids: tuple[st
     return out
 
 
-def _udgift_parts(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> dict[str, dict[str, object]]:
+def _udgift_parts(
+    ex: Extract, scope: Scope, as_of: date, kids: tuple[str, ...]
+) -> dict[str, dict[str, object]]:
     return _rows(
-        with_child(ex, "payments", unit, as_of.year)
+        with_child(ex, "payments", scope, as_of.year)
         .filter(economy.counted_in_actual(as_of))
         .group_by(CHILD)
         .agg(pl.col("amount").sum(), pl.col("case_key").n_unique().alias("cases"), pl.len().alias("n")),
@@ -227,14 +240,14 @@ def _udgift_value(r: dict[str, object] | None) -> KpiValue:
     return ratio(float(r["amount"]), int(r["cases"]), int(r["n"]), scale=1.0)  # type: ignore[arg-type]
 
 
-def _udgift_pr_sag(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
-    got = _udgift_parts(ex, unit, as_of, kids)
+def _udgift_pr_sag(ex: Extract, scope: Scope, as_of: date, kids: tuple[str, ...]) -> ByChild:
+    got = _udgift_parts(ex, scope, as_of, kids)
     return {c: _udgift_value(got.get(c)) for c in kids}
 
 
-def _udgift_pr_sag_aendring_pct(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
+def _udgift_pr_sag_aendring_pct(ex: Extract, scope: Scope, as_of: date, kids: tuple[str, ...]) -> ByChild:
     earlier = one_year_earlier(as_of)
-    now_parts, before_parts = _udgift_parts(ex, unit, as_of, kids), _udgift_parts(ex, unit, earlier, kids)
+    now_parts, before_parts = _udgift_parts(ex, scope, as_of, kids), _udgift_parts(ex, scope, earlier, kids)
     out = {}
     for c in kids:
         now, before = _udgift_value(now_parts.get(c)), _udgift_value(before_parts.get(c))
@@ -242,14 +255,14 @@ def _udgift_pr_sag_aendring_pct(ex: Extract, unit: str, as_of: date, kids: tuple
     return out
 
 
-def _oekonomi_forventet_pct(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
+def _oekonomi_forventet_pct(ex: Extract, scope: Scope, as_of: date, kids: tuple[str, ...]) -> ByChild:
     table = {
         str(r["group"]): r
-        for r in economy.economy_table(ex, Scope.unit(unit), as_of, "child_unit").iter_rows(named=True)
+        for r in economy.economy_table(ex, scope, as_of, "child_unit").iter_rows(named=True)
     }
     paid = {
         kids[i]: n
-        for i, n in with_child(ex, "payments", unit, as_of.year)
+        for i, n in with_child(ex, "payments", scope, as_of.year)
         .filter(economy.counted_in_actual(as_of))
         .group_by(CHILD)
         .len()
@@ -263,9 +276,9 @@ def _oekonomi_forventet_pct(ex: Extract, unit: str, as_of: date, kids: tuple[str
 
 
 def _measurement(kpi_id: str) -> Grouped:
-    def compute(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
+    def compute(ex: Extract, scope: Scope, as_of: date, kids: tuple[str, ...]) -> ByChild:
         value_of = kpis.measurement_values(
-            scoped(ex, "measurements", Scope.unit(unit)), org_tree(ex).children, kpi_id, as_of
+            scoped(ex, "measurements", scope), org_tree(ex).children, kpi_id, as_of
         )
         return {c: value_of(c) for c in kids}
 
@@ -291,14 +304,19 @@ GROUPED: dict[str, Grouped] = {
 }
 
 
-def by_child(ex: Extract, metric_id: str, unit_id: str, as_of: date) -> ByChild:
-    """metric_id for the subtree of every child of unit_id, at as_of: {child: value}."""
-    kids = children_of(ex, unit_id)
-    if not kids:
+def by_child(
+    ex: Extract, metric_id: str, unit_id: str, as_of: date, within: frozenset[str] | None = None
+) -> ByChild:
+    """metric_id for the subtree of every child of unit_id, at as_of: {child: value}. With
+    `within` (metrics.access.within_for) only those units count, and only the children with one."""
+    shown = visible_children(ex, unit_id, within)
+    if not shown:
         return {}
     grouped = GROUPED.get(metric_id)
     if grouped is None and registry.get(metric_id).from_measurements:
         grouped = _measurement(metric_id)
     if grouped is None:
-        return {c: registry.compute(ex, metric_id, Scope.unit(c), as_of) for c in kids}
-    return grouped(ex, unit_id, as_of, kids)
+        return {c: registry.compute(ex, metric_id, Scope.unit(c, within), as_of) for c in shown}
+    # the grouped pass indexes every child (`child` is the place in children_of)
+    values = grouped(ex, Scope.unit(unit_id, within), as_of, children_of(ex, unit_id))
+    return {c: values[c] for c in shown}

@@ -36,11 +36,12 @@ from urllib.parse import urlencode
 import polars as pl
 
 from metrics import registry
-from metrics.access import AccessDenied, Viewer, case_row_filter, require_unit
+from metrics.access import AccessDenied, Viewer, case_row_filter, require_unit, scope_for
 from metrics.compare import account_changes, check_comparable, judge
 from metrics.economy import EconomyFigures, economy_table, economy_total
 from metrics.export import with_total_row
 from metrics.extract import Extract
+from metrics.grouped import visible_children
 from metrics.kpis import HOURS_24, on_time_24h, overdue
 from metrics.org import org_tree
 from metrics.reports import SOURCE_LABELS, account_label, economy_by, economy_monthly, top_cases
@@ -274,29 +275,35 @@ def _cast(df: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
 # --- KPIs ------------------------------------------------------------------------------
 
 
-def _before_value(prev: Extract | None, metric: str, unit_id: str) -> float | None:
+def _before_value(prev: Extract | None, metric: str, unit_id: str, viewer: Viewer | None) -> float | None:
     if prev is None or unit_id not in org_tree(prev):
         return None
     if metric not in registry.REGISTRY and metric not in registry.measurement_ids(prev):
         return None
     if not registry.available(prev, metric):  # e.g. no contacts at the previous extract
         return None
-    v = registry.compute(prev, metric, Scope.unit(unit_id), prev.as_of).value
+    v = registry.compute(prev, metric, scope_for(prev, viewer, unit_id), prev.as_of).value
     return None if v is None or v != v else v
 
 
 def scorecard_kpis(
-    now: Extract, prev: Extract | None, card: Scorecard, unit_id: str, as_of: date
+    now: Extract,
+    prev: Extract | None,
+    card: Scorecard,
+    unit_id: str,
+    as_of: date,
+    viewer: Viewer | None = None,
 ) -> pl.DataFrame:
     """Every scorecard KPI at as_of with its value at the previous extract's own as_of,
     the change and its judgement (metrics.compare.judge); to_discuss = red or yellow or
-    worsened. KPIs whose optional table the extract lacks are left out, as on Scorecard."""
+    worsened. KPIs whose optional table the extract lacks are left out, as on Scorecard. With a
+    viewer, each extract's figures only over the units they may see there."""
     card = for_extract(now, card)
-    rows = evaluate_scorecard(now, card, unit_id, as_of)
+    rows = evaluate_scorecard(now, card, unit_id, as_of, scope_for(now, viewer, unit_id).within)
     perspective = {p.id: p.name for p in card.perspectives}
     out = []
     for spec, row in zip(card.kpis, rows, strict=True):
-        before = _before_value(prev, spec.metric, unit_id)
+        before = _before_value(prev, spec.metric, unit_id, viewer)
         change = None if before is None or row.value is None else row.value - before
         _, judgement = judge(change, spec.direction)
         out.append(
@@ -334,10 +341,10 @@ def _budget_flags() -> list[pl.Expr]:
     ]
 
 
-def accounts_with_total(ex: Extract, unit_id: str, as_of: date) -> pl.DataFrame:
+def accounts_with_total(ex: Extract, unit_id: str, as_of: date, viewer: Viewer | None = None) -> pl.DataFrame:
     """metrics.reports.economy_by(…, "account") with deviation_pct and over_budget, and an
     "I alt" row adding up the accounts."""
-    table = economy_by(ex, Scope.unit(unit_id), as_of, "account").with_columns(_budget_flags())
+    table = economy_by(ex, scope_for(ex, viewer, unit_id), as_of, "account").with_columns(_budget_flags())
     out = with_total_row(
         table.drop("expected_pct"),
         "label",
@@ -350,26 +357,28 @@ def accounts_with_total(ex: Extract, unit_id: str, as_of: date) -> pl.DataFrame:
     return _cast(out.with_columns(_link_cols(PAGE_ECONOMY, params)), ACCOUNT_SCHEMA)
 
 
-def _by_account(ex: Extract, unit_id: str, as_of: date) -> pl.DataFrame:
-    return economy_table(ex, Scope.unit(unit_id), as_of, "account").select(
+def _by_account(ex: Extract, scope: Scope, as_of: date) -> pl.DataFrame:
+    return economy_table(ex, scope, as_of, "account").select(
         pl.col("group").fill_null(NO_ACCOUNT).alias("account"), "budget", "expected"
     )
 
 
-def economy_matrix(ex: Extract, unit_id: str, as_of: date) -> pl.DataFrame:
+def economy_matrix(ex: Extract, unit_id: str, as_of: date, viewer: Viewer | None = None) -> pl.DataFrame:
     """Child units × accounts (see the module docstring). The "(direkte)" row is the unit's
-    figures minus its children's, shown only when it is not all zero."""
+    figures minus its children's, shown only when it is not all zero. With a viewer, only the
+    units they may see (and the children holding one)."""
     tree = org_tree(ex)
-    kids = sorted(tree.children.get(unit_id, ()), key=lambda u: (tree.label(u), u))
+    within = scope_for(ex, viewer, unit_id).within
+    kids = sorted(visible_children(ex, unit_id, within), key=lambda u: (tree.label(u), u))
     parts = [
-        _by_account(ex, k, as_of).with_columns(
+        _by_account(ex, Scope.unit(k, within), as_of).with_columns(
             pl.lit(k).alias("row_id"),
             pl.lit(tree.label(k)).alias("row_label"),
             pl.lit("unit").alias("row_kind"),
         )
         for k in kids
     ]
-    whole = _by_account(ex, unit_id, as_of)
+    whole = _by_account(ex, Scope.unit(unit_id, within), as_of)
     if parts:
         kids_sum = pl.concat(parts).group_by("account").agg(pl.col("budget", "expected").sum())
         direct = (
@@ -473,9 +482,12 @@ def matrix_table(matrix: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def moves(now: Extract, prev: Extract, unit_id: str, n: int = MOVES_N) -> pl.DataFrame:
-    """The n accounts and the n child units whose expected figure moved most (nonzero)."""
-    acc = account_changes(now, prev, unit_id).select(
+def moves(
+    now: Extract, prev: Extract, unit_id: str, n: int = MOVES_N, viewer: Viewer | None = None
+) -> pl.DataFrame:
+    """The n accounts and the n child units whose expected figure moved most (nonzero); with a
+    viewer, over the units they may see in each extract."""
+    acc = account_changes(now, prev, unit_id, viewer).select(
         pl.lit("account").alias("kind"),
         pl.col("group").alias("id"),
         "label",
@@ -485,9 +497,12 @@ def moves(now: Extract, prev: Extract, unit_id: str, n: int = MOVES_N) -> pl.Dat
         *_link_cols(PAGE_ECONOMY, pl.lit(f"{P_UNIT}={unit_id}&{P_GROUPING}=account")),
     )
     tree = org_tree(now)
-    scope = Scope.unit(unit_id)
-    b = economy_table(prev, scope, prev.as_of, "child_unit").select("group", pl.col("expected").alias("b"))
-    a = economy_table(now, scope, now.as_of, "child_unit").select("group", pl.col("expected").alias("a"))
+    b = economy_table(prev, scope_for(prev, viewer, unit_id), prev.as_of, "child_unit").select(
+        "group", pl.col("expected").alias("b")
+    )
+    a = economy_table(now, scope_for(now, viewer, unit_id), now.as_of, "child_unit").select(
+        "group", pl.col("expected").alias("a")
+    )
     units = (
         b.join(a, on="group", how="full", coalesce=True, nulls_equal=True)
         .filter(pl.col("group").is_not_null())
@@ -530,7 +545,7 @@ def _cases(df: pl.DataFrame) -> pl.DataFrame:
 def new_since(
     now: Extract, prev: Extract, unit_id: str, viewer: Viewer, as_of: date, n: int = TOP_N
 ) -> NewSince:
-    scope = Scope.unit(unit_id)
+    scope = scope_for(now, viewer, unit_id)
     names = _unit_names(now)
     rows_ok = case_row_filter(now, viewer)
 
@@ -549,7 +564,9 @@ def new_since(
     top_now = top_cases(now, viewer, scope, as_of, TOP_N)
     before_ids: Iterable[str] = []
     if unit_id in org_tree(prev):
-        before_ids = top_cases(prev, viewer, scope, prev.as_of, TOP_N)["case_id"].to_list()
+        before_ids = top_cases(prev, viewer, scope_for(prev, viewer, unit_id), prev.as_of, TOP_N)[
+            "case_id"
+        ].to_list()
     became = top_now.filter(~pl.col("case_id").is_in(list(before_ids)))
 
     t_prev, t_now = cutoff(prev.as_of), cutoff(as_of)
@@ -628,7 +645,7 @@ def agenda(
     require_unit(now, viewer, unit_id)
     if prev is not None:
         check_comparable(now, prev, unit_id, viewer)
-    scope = Scope.unit(unit_id)
+    scope = scope_for(now, viewer, unit_id)
     sees_cases = viewer.sees_case_rows
     return Agenda(
         unit_id=unit_id,
@@ -638,11 +655,11 @@ def agenda(
         as_of=as_of,
         previous_as_of=None if prev is None else prev.as_of,
         scorecard_title=card.title,
-        scorecard=scorecard_kpis(now, prev, card, unit_id, as_of),
+        scorecard=scorecard_kpis(now, prev, card, unit_id, as_of, viewer),
         economy=economy_total(now, scope, as_of),
-        accounts=accounts_with_total(now, unit_id, as_of),
-        matrix=economy_matrix(now, unit_id, as_of),
-        moves=pl.DataFrame(schema=MOVE_SCHEMA) if prev is None else moves(now, prev, unit_id),
+        accounts=accounts_with_total(now, unit_id, as_of, viewer),
+        matrix=economy_matrix(now, unit_id, as_of, viewer),
+        moves=pl.DataFrame(schema=MOVE_SCHEMA) if prev is None else moves(now, prev, unit_id, viewer=viewer),
         new=None if prev is None else new_since(now, prev, unit_id, viewer, as_of),
         monthly=economy_monthly(now, scope, as_of),
         top_cases=_cases(top_cases(now, viewer, scope, as_of, TOP_N)) if sees_cases else None,

@@ -28,6 +28,7 @@ from typing import Any
 import polars as pl
 
 from metrics import registry
+from metrics.access import Viewer
 from metrics.charts import cumulative_path, deviation_bars, to_svg
 from metrics.export import (
     BUDGET_STATUS_TEXT,
@@ -405,11 +406,16 @@ def build_xlsx(a: Agenda, comments: pl.DataFrame | None = None) -> bytes:
 
 
 def build_scorecard_xlsx(
-    ex: Extract, card: Scorecard, unit_id: str, as_of: date, header_lines: Mapping[str, str]
+    ex: Extract,
+    card: Scorecard,
+    unit_id: str,
+    as_of: date,
+    header_lines: Mapping[str, str],
+    viewer: Viewer | None = None,
 ) -> bytes:
     """The scorecard page's own download: every KPI with value, target and status word,
-    each value in its KPI's number format."""
-    kpis = scorecard_kpis(ex, None, card, unit_id, as_of)
+    each value in its KPI's number format (over the units the viewer may see, when given)."""
+    kpis = scorecard_kpis(ex, None, card, unit_id, as_of, viewer)
     frame = kpis.with_columns(
         (
             pl.col("status").replace_strict(STATUS_ICONS)

@@ -25,6 +25,7 @@ from metrics.economy import (
 )
 from metrics.export import budget_status_text, with_total_row
 from metrics.extract import Extract
+from metrics.grouped import visible_children
 from metrics.kpis import (
     HOURS_24,
     _weekdays,
@@ -513,7 +514,7 @@ def sick_leave_monthly(ex: Extract, scope: Scope, as_of: date) -> pl.DataFrame:
     absn = scoped(ex, "absences", scope).with_columns(group)
     per_group = _sick_by_month(emp, absn, as_of)
     total = per_group.group_by("as_of").agg(pl.col("sick").sum(), pl.col("scheduled").sum())
-    kids = sorted(tree.children.get(scope.unit_id, ()), key=tree.label)
+    kids = sorted(visible_children(ex, scope.unit_id, scope.within), key=tree.label)
     has_direct = emp.filter(pl.col("_g") == scope.unit_id).height > 0
     order = [scope.unit_id] + kids + ([scope.unit_id] if kids and has_direct else [])
     total_key = "\u0000total"  # not a unit_id: the whole scope

@@ -34,10 +34,13 @@ class UnknownScope(ValueError):
 class Scope:
     unit_id: str | None = None
     caseworker_id: str | None = None
+    # the units the viewer may see (metrics.access.scope_for): an older extract shown within
+    # today's scope leaves out the rest of the subtree; None: the whole subtree
+    within: frozenset[str] | None = None
 
     @classmethod
-    def unit(cls, unit_id: str) -> Scope:
-        return cls(unit_id=unit_id)
+    def unit(cls, unit_id: str, within: frozenset[str] | None = None) -> Scope:
+        return cls(unit_id=unit_id, within=within)
 
     @classmethod
     def caseworker(cls, employee_id: str) -> Scope:
@@ -220,10 +223,11 @@ def check_scope(ex: Extract, scope: Scope) -> None:
 
 
 def units_in(ex: Extract, scope: Scope) -> frozenset[str] | None:
-    """The units of a unit scope (None = no unit restriction)."""
+    """The units of a unit scope (None = no unit restriction): the subtree, cut to `within`."""
     if scope.unit_id is None:
         return None
-    return org_tree(ex).subtree(scope.unit_id)
+    units = org_tree(ex).subtree(scope.unit_id)
+    return units if scope.within is None else units & scope.within
 
 
 def _memo(ex: Extract, key: tuple[str, Scope], build: Callable[[], pl.DataFrame]) -> pl.DataFrame:

@@ -388,8 +388,10 @@ class Row:
         }
 
 
-def _value(ex: Extract, spec: KpiSpec, unit_id: str, as_of: date) -> KpiValue:
-    return registry.compute(ex, spec.metric, Scope.unit(unit_id), as_of)
+def _value(
+    ex: Extract, spec: KpiSpec, unit_id: str, as_of: date, within: frozenset[str] | None = None
+) -> KpiValue:
+    return registry.compute(ex, spec.metric, Scope.unit(unit_id, within), as_of)
 
 
 def _prepare(ex: Extract, card: Scorecard, unit_id: str) -> None:
@@ -409,13 +411,16 @@ def for_extract(ex: Extract, card: Scorecard) -> Scorecard:
     return Scorecard(card.title, perspectives, card.path)
 
 
-def evaluate_scorecard(ex: Extract, card: Scorecard, unit_id: str, as_of: date) -> list[Row]:
-    """One row per scorecard KPI for unit_id's subtree at as_of."""
+def evaluate_scorecard(
+    ex: Extract, card: Scorecard, unit_id: str, as_of: date, within: frozenset[str] | None = None
+) -> list[Row]:
+    """One row per scorecard KPI for unit_id's subtree at as_of (only the units of `within`, when
+    given: metrics.access.within_for)."""
     _prepare(ex, card, unit_id)
     card = for_extract(ex, card)
     out = []
     for k in card.kpis:
-        v = _value(ex, k, unit_id, as_of).value
+        v = _value(ex, k, unit_id, as_of, within).value
         out.append(Row(k.id, k.perspective, unit_id, as_of, v, k.target, k.status(v)))
     return out
 
@@ -458,8 +463,10 @@ def set_aside_rows(ex: Extract, metric: str) -> dict[str, int]:
     return {t: ex.report[t].rejected if t in ex.report else 0 for t in registry.get(metric).tables}
 
 
-def kpi_detail(ex: Extract, spec: KpiSpec, unit_id: str, as_of: date) -> KpiDetail:
-    scope = Scope.unit(unit_id)
+def kpi_detail(
+    ex: Extract, spec: KpiSpec, unit_id: str, as_of: date, within: frozenset[str] | None = None
+) -> KpiDetail:
+    scope = Scope.unit(unit_id, within)
     days = trend_dates(as_of)
     prev_day = previous_month_end(as_of)
     asked = sorted({*days, prev_day})
@@ -484,11 +491,13 @@ def kpi_detail(ex: Extract, spec: KpiSpec, unit_id: str, as_of: date) -> KpiDeta
     )
 
 
-def scorecard_details(ex: Extract, card: Scorecard, unit_id: str, as_of: date) -> list[KpiDetail]:
+def scorecard_details(
+    ex: Extract, card: Scorecard, unit_id: str, as_of: date, within: frozenset[str] | None = None
+) -> list[KpiDetail]:
     """The tiles of the scorecard page, in the file's order."""
     _prepare(ex, card, unit_id)
     card = for_extract(ex, card)
-    return [kpi_detail(ex, k, unit_id, as_of) for k in card.kpis]
+    return [kpi_detail(ex, k, unit_id, as_of, within) for k in card.kpis]
 
 
 @dataclass(frozen=True)
@@ -501,28 +510,32 @@ class CascadeRow:
     cells: tuple[Row, ...]  # in card.kpis order
 
 
-def cascade(ex: Extract, card: Scorecard, unit_id: str, as_of: date) -> list[CascadeRow]:
+def cascade(
+    ex: Extract, card: Scorecard, unit_id: str, as_of: date, within: frozenset[str] | None = None
+) -> list[CascadeRow]:
     """unit_id's child units × KPIs, each value computed for the child's own subtree
     (ratios recomputed, never averaged), then unit_id itself as the total."""
     tree = org_tree(ex)
     return [
         *(
-            CascadeRow(u, tree.label(u), tree.level[u], bool(tree.children.get(u)), False, cells)
-            for u, cells in children_rows(ex, card, unit_id, as_of)
+            CascadeRow(
+                u, tree.label(u), tree.level[u], bool(grouped.visible_children(ex, u, within)), False, cells
+            )
+            for u, cells in children_rows(ex, card, unit_id, as_of, within)
         ),
         CascadeRow(
             unit_id,
             tree.label(unit_id),
             tree.level[unit_id],
-            bool(tree.children.get(unit_id)),
+            bool(grouped.visible_children(ex, unit_id, within)),
             True,
-            tuple(evaluate_scorecard(ex, card, unit_id, as_of)),
+            tuple(evaluate_scorecard(ex, card, unit_id, as_of, within)),
         ),
     ]
 
 
 def children_rows(
-    ex: Extract, card: Scorecard, unit_id: str, as_of: date
+    ex: Extract, card: Scorecard, unit_id: str, as_of: date, within: frozenset[str] | None = None
 ) -> list[tuple[str, tuple[Row, ...]]]:
     """Every child of unit_id (by name, then id) with its scorecard rows in the file's order, all
     children of a KPI in one grouped pass (`metrics.grouped`). Facts on unit_id itself belong to
@@ -530,8 +543,8 @@ def children_rows(
     _prepare(ex, card, unit_id)
     card = for_extract(ex, card)
     tree = org_tree(ex)
-    kids = sorted(tree.children.get(unit_id, ()), key=lambda u: (tree.label(u), u))
-    values = {k.id: grouped.by_child(ex, k.metric, unit_id, as_of) for k in card.kpis}
+    kids = sorted(grouped.visible_children(ex, unit_id, within), key=lambda u: (tree.label(u), u))
+    values = {k.id: grouped.by_child(ex, k.metric, unit_id, as_of, within) for k in card.kpis}
     return [
         (
             u,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from metrics.access import Viewer, aggregate_units
+from metrics.access import Viewer, aggregate_units, within_for
 from metrics.extract import Extract
 from metrics.loader import ExtractRefused, list_extracts, load_extract, table_warnings, unreadable
 from metrics.org import OrgTree, org_tree
@@ -105,10 +105,13 @@ class PageContext:
     unit_id: str
     viewer: Viewer
     tree: OrgTree
+    # the units of the unit's subtree the viewer may see, when an older extract's subtree holds
+    # units outside their scope today (metrics.access.within_for); None: the whole subtree
+    within: frozenset[str] | None = None
 
     @property
     def scope(self) -> Scope:
-        return Scope.unit(self.unit_id)
+        return Scope.unit(self.unit_id, self.within)
 
     @property
     def unit_name(self) -> str:
@@ -321,7 +324,28 @@ def page_context() -> PageContext | None:
     if as_of is None or unit is None:
         return None
     data_note(ex)
-    return PageContext(ex=ex, as_of=as_of, unit_id=unit, viewer=viewer, tree=tree)
+    within = within_for(ex, viewer, unit)
+    if within is not None:
+        left_out_note(ex, tree, unit, within)
+    return PageContext(ex=ex, as_of=as_of, unit_id=unit, viewer=viewer, tree=tree, within=within)
+
+
+def note_left_out(ex: Extract, viewer: Viewer, unit: str) -> None:
+    """The caption of `left_out_note` for a second extract a page compares with (if any left out)."""
+    within = within_for(ex, viewer, unit)
+    if within is not None:
+        left_out_note(ex, org_tree(ex), unit, within)
+
+
+def left_out_note(ex: Extract, tree: OrgTree, unit: str, within: frozenset[str]) -> None:
+    """Say which units of an older extract the unit's figures leave out (outside today's scope)."""
+    gone = sorted(tree.subtree(unit) - within, key=lambda u: (tree.label(u), u))
+    names = ", ".join(md_escape(tree.label(u)) for u in gone)
+    st.caption(
+        f"Tallene for {md_escape(tree.label(unit))} i udtrækket {fmt_date(ex.as_of)} udelader "
+        f"{'enheden' if len(gone) == 1 else 'enhederne'} {names}, som ikke hører under det, "
+        "du har adgang til i dag."
+    )
 
 
 def _may_open(ex: Extract, viewer: Viewer) -> bool:

@@ -37,7 +37,7 @@ from metrics.pack import build_pack, comments_from_notes, file_names
 from metrics.scorecard import ScorecardError, default_scorecard_path, load_scorecard
 from ui.auth import audit_view, audited_download_data, download_audit, show_denied
 from ui.charts import cumulative_path, deviation_bars
-from ui.context import PageContext, extracts_root, load_cached, page_context
+from ui.context import PageContext, extracts_root, load_cached, note_left_out, page_context
 from ui.export import or_refusal, refusal_zip
 from ui.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_num, fmt_value, md_escape, url_echo
 from ui.links import link_target
@@ -410,20 +410,25 @@ def main() -> None:
         try:
             prev = load_cached(path)
         except ExtractRefused as e:
-            lines = "\n".join(f"- {err.file}, kolonne {err.column or '–'}: {err.message}" for err in e.errors)
-            st.error(f"Det tidligere udtræk {path.name} kan ikke bruges:\n\n{lines}")
+            lines = "\n".join(
+                f"- {md_escape(err.file)}, kolonne {md_escape(err.column or '–')}: {md_escape(err.message)}"
+                for err in e.errors
+            )
+            st.error(f"Det tidligere udtræk {md_escape(path.name)} kan ikke bruges:\n\n{lines}")
             return
     try:
         a = _agenda(ctx, prev)
     except CompareError as e:
-        st.error(str(e), icon="🛑")
+        st.error(md_escape(str(e)), icon="🛑")
         return
     except ScorecardError as e:
-        st.error(f"Scorecardet kan ikke læses:\n\n{e}", icon="🛑")
+        st.error(f"Scorecardet kan ikke læses: {md_escape(str(e))}", icon="🛑")
         return
     except AccessDenied as e:
         show_denied(ctx.ex, ctx.viewer, PAGE, e)
         return
+    if prev is not None:
+        note_left_out(prev, ctx.viewer, ctx.unit_id)
     before = fmt_date(a.previous_as_of) if a.previous_as_of else "intet tidligere udtræk"
     st.caption(
         f"{md_escape(a.unit_name)} · udtrækket {fmt_date(a.extract_as_of)} (opgjort {fmt_date(a.as_of)}) "

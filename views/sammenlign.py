@@ -25,7 +25,7 @@ from metrics.compare import (
 from metrics.extract import Extract
 from metrics.loader import ExtractRefused, list_extracts
 from metrics.scorecard import ScorecardError, default_scorecard_path, load_scorecard
-from ui.context import PageContext, extracts_root, load_cached, page_context, refusal_text
+from ui.context import PageContext, extracts_root, load_cached, note_left_out, page_context, refusal_text
 from ui.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_mio, fmt_num, fmt_value, md_escape, url_echo
 from ui.notes import kpi_comments
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
@@ -232,6 +232,7 @@ def main() -> None:
         "Hvert udtræk er opgjort på sin egen dato, som det kendte tallene; opgørelsesdatoen i menuen "
         "bruges ikke på denne side. Ændring = nu − før; for procenttal i procentpoint."
     )
+    note_left_out(before, ctx.viewer, ctx.unit_id)
     if not c.same_budget_year:
         st.warning(
             f"Udtrækkene ligger i hvert sit budgetår ({c.before_as_of.year} og {c.now_as_of.year}): "

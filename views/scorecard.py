@@ -71,18 +71,25 @@ EVERY_UNIT = {
 # Figures per unit and date, cached on plain values (paths, modification times, ids, dates):
 # the tiles and the cascade separately, so the tiles show while the cascade is computed.
 Key = tuple[str, float, str, float]  # extract path, its mtime, scorecard path, its mtime
+Within = tuple[str, ...] | None  # PageContext.within as a plain, sorted value
+
+
+def _within(ctx: PageContext) -> Within:
+    return None if ctx.within is None else tuple(sorted(ctx.within))
 
 
 @st.cache_data(max_entries=64, show_spinner="Beregner nøgletal …")
-def _details(key: Key, unit_id: str, as_of: date) -> list[KpiDetail]:
+def _details(key: Key, unit_id: str, as_of: date, within: Within = None) -> list[KpiDetail]:
     ex = load_cached(Path(key[0]))
-    return scorecard_details(ex, load_scorecard(Path(key[2])), unit_id, as_of)
+    units = None if within is None else frozenset(within)
+    return scorecard_details(ex, load_scorecard(Path(key[2])), unit_id, as_of, units)
 
 
 @st.cache_data(max_entries=64, show_spinner="Beregner underenhedernes nøgletal …")
-def _cascade_rows(key: Key, unit_id: str, as_of: date) -> list[CascadeRow]:
+def _cascade_rows(key: Key, unit_id: str, as_of: date, within: Within = None) -> list[CascadeRow]:
     ex = load_cached(Path(key[0]))
-    return cascade(ex, load_scorecard(Path(key[2])), unit_id, as_of)
+    units = None if within is None else frozenset(within)
+    return cascade(ex, load_scorecard(Path(key[2])), unit_id, as_of, units)
 
 
 @dataclass(frozen=True)
@@ -92,13 +99,13 @@ class Figures:
 
     def details(self, ctx: PageContext) -> list[KpiDetail]:
         if self.key is None:
-            return scorecard_details(ctx.ex, self.card, ctx.unit_id, ctx.as_of)
-        return _details(self.key, ctx.unit_id, ctx.as_of)
+            return scorecard_details(ctx.ex, self.card, ctx.unit_id, ctx.as_of, ctx.within)
+        return _details(self.key, ctx.unit_id, ctx.as_of, _within(ctx))
 
     def cascade(self, ctx: PageContext) -> list[CascadeRow]:
         if self.key is None:
-            return cascade(ctx.ex, self.card, ctx.unit_id, ctx.as_of)
-        return _cascade_rows(self.key, ctx.unit_id, ctx.as_of)
+            return cascade(ctx.ex, self.card, ctx.unit_id, ctx.as_of, ctx.within)
+        return _cascade_rows(self.key, ctx.unit_id, ctx.as_of, _within(ctx))
 
 
 def _load(ctx: PageContext) -> Figures | None:
@@ -507,7 +514,7 @@ def main() -> None:
         st.markdown(_summary(details))
     st.download_button(
         "Scorecard som Excel",
-        data=lambda: build_scorecard_xlsx(ctx.ex, card, ctx.unit_id, ctx.as_of, ctx.filters()),
+        data=lambda: build_scorecard_xlsx(ctx.ex, card, ctx.unit_id, ctx.as_of, ctx.filters(), ctx.viewer),
         file_name=export_file_name("scorecard", ctx.unit_name, ctx.ex.as_of, "xlsx"),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="scorecard_xlsx",
