@@ -14,7 +14,7 @@ from datetime import date
 
 import polars as pl
 
-from metrics import economy, kpis, registry
+from metrics import demand, economy, kpis, registry
 from metrics.extract import Extract
 from metrics.org import org_tree
 from metrics.scope import Scope, _memo, scoped, scoped_year, unit_keys
@@ -238,6 +238,28 @@ def _oekonomi_forventet_pct(ex: Extract, unit: str, as_of: date, kids: tuple[str
     return out
 
 
+def _contacts_ytd(ex: Extract, unit: str, as_of: date) -> pl.DataFrame:
+    return with_child(ex, "contacts", unit, as_of.year).filter(demand.received_between(year_start(as_of), as_of))
+
+
+def _henvendelser_antal(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
+    return _counts(_contacts_ytd(ex, unit, as_of), kids)
+
+
+def _fejlefterspoergsel_pct(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
+    got = _rows(
+        _contacts_ytd(ex, unit, as_of)
+        .group_by(CHILD)
+        .agg(pl.len().alias("counted"), (pl.col("demand_type") == demand.FAILURE).sum().alias("failure")),
+        kids,
+    )
+    out = {}
+    for c in kids:
+        r = got.get(c, {"counted": 0, "failure": 0})
+        out[c] = ratio(float(r["failure"]), float(r["counted"]), int(r["counted"]))  # type: ignore[arg-type]
+    return out
+
+
 def _measurement(kpi_id: str) -> Grouped:
     def compute(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:
         value_of = kpis.measurement_values(
@@ -262,6 +284,8 @@ GROUPED: dict[str, Grouped] = {
     "underretninger_24t_pct": _underretninger_24t_pct,
     "sygefravaer_pct": _sygefravaer_pct,
     "personaleomsaetning_pct": _personaleomsaetning_pct,
+    "henvendelser_antal": _henvendelser_antal,
+    "fejlefterspoergsel_pct": _fejlefterspoergsel_pct,
 }
 
 
