@@ -31,7 +31,10 @@ ECONOMY_COLUMNS = ("group", "budget", "actual", "committed", "expected", "deviat
 
 def counted_in_actual(as_of: date) -> pl.Expr:
     """Payments that count in actual at as_of: posted by as_of, covering a month of as_of's year."""
-    return (pl.col("posted_on") <= as_of) & (pl.col("period").dt.year() == as_of.year)
+    # a range of dates, not period.dt.year(): the same rows, without a per-row calendar conversion
+    return (pl.col("posted_on") <= as_of) & pl.col("period").is_between(
+        date(as_of.year, 1, 1), date(as_of.year, 12, 31)
+    )
 
 
 def actual(payments: pl.DataFrame, as_of: date) -> float:
@@ -216,13 +219,13 @@ def _distinct_keys(keys: pl.Series) -> int:
 
 
 def udgift_pr_sag_frames(payments: pl.DataFrame, as_of: date) -> KpiValue:
-    counted = counted_in_actual(as_of)
-    amount, n = payments.select(pl.col("amount").filter(counted).sum(), counted.sum()).row(0)
     # case_key (an integer per case, added when payments are enriched) counts the same cases faster
-    if "case_key" in payments.columns:
-        cases = _distinct_keys(payments.select(pl.col("case_key").filter(counted)).to_series())
-    else:
-        cases = int(payments.select(pl.col("case_id").filter(counted).n_unique()).item())
+    key = "case_key" if "case_key" in payments.columns else "case_id"
+    # one mask, then the two columns: a lazy filter would sum the amounts in parallel chunks,
+    # which moves the last bits of the sum
+    counted = payments.select("amount", key).filter(payments.select(counted_in_actual(as_of)).to_series())
+    amount, n = counted["amount"].sum(), counted.height
+    cases = _distinct_keys(counted[key]) if key == "case_key" else counted[key].n_unique()
     return ratio(float(amount), cases, int(n), scale=1.0)
 
 
