@@ -112,6 +112,16 @@ def row_keys(ex: Extract, table: str) -> pl.Series:
     return out
 
 
+def _kind_rows(ex: Extract) -> pl.Series:
+    """Per intervention, the row of its kind in intervention_kinds (cached per extract)."""
+    hit = ex._cache.get("rows:interventions:kind")
+    if isinstance(hit, pl.Series):
+        return hit
+    out = _row_of(ex["interventions"]["kind_id"], ex["intervention_kinds"]["kind_id"])
+    ex._cache["rows:interventions:kind"] = out
+    return out
+
+
 def prepare(ex: Extract) -> Extract:
     """Build the integer keys the scoped tables are made from (called by the loader)."""
     for table in _ROW_KEYS:
@@ -153,25 +163,23 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
                 kinds, on="kind_id", how="left", maintain_order="left"
             )
         if source == "payments":
-            # the intervention's case and kind, gathered row by row (no table of every intervention)
-            iv = ex["interventions"].select("case_id", "kind_id")[rows]
-            cases = _case_frame(ex).select("case_key", "unit_id", "caseworker_id", "unit_key")[
+            # the intervention's case and kind, gathered row by row from the case and kind tables
+            # (no table of every intervention, no join on string keys)
+            cases = _case_frame(ex).select("case_id", "case_key", "unit_id", "caseworker_id", "unit_key")[
                 row_keys(ex, "interventions").gather(rows)
             ]
-            kinds = ex["intervention_kinds"].select("kind_id", "category", "account")
-            parent = (
-                pl.concat([iv, cases], how="horizontal")
-                .join(kinds, on="kind_id", how="left", maintain_order="left")
-                .select(
-                    "case_id",
-                    "case_key",
-                    "kind_id",
-                    "category",
-                    "account",
-                    "unit_id",
-                    "caseworker_id",
-                    "unit_key",
-                )
+            kinds = ex["intervention_kinds"].select("kind_id", "category", "account")[
+                _kind_rows(ex).gather(rows)
+            ]
+            parent = pl.concat([cases, kinds], how="horizontal").select(
+                "case_id",
+                "case_key",
+                "kind_id",
+                "category",
+                "account",
+                "unit_id",
+                "caseworker_id",
+                "unit_key",
             )
             return raw.hstack(parent.get_columns()).with_columns(
                 pl.col("period").dt.year().alias("period_year")
