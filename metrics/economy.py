@@ -13,7 +13,14 @@ import polars as pl
 
 from metrics.extract import Extract
 from metrics.org import org_tree
-from metrics.scope import Scope, _memo, scoped, scoped_interventions_year, scoped_payments_year
+from metrics.scope import (
+    Scope,
+    _memo,
+    scoped,
+    scoped_interventions_year,
+    scoped_payments_udgift,
+    scoped_payments_year,
+)
 from metrics.values import KpiValue, month_end, one_year_earlier, ratio
 
 GROUPINGS: dict[str, str] = {
@@ -236,7 +243,7 @@ def _udgift_at(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
         ex,
         (f"udgift_pr_sag:{as_of.isoformat()}", scope),
         lambda: pl.DataFrame(
-            [udgift_pr_sag_frames(scoped_payments_year(ex, scope, as_of.year), as_of).__dict__]
+            [udgift_pr_sag_frames(scoped_payments_udgift(ex, scope, as_of.year), as_of).__dict__]
         ),
     )
     return KpiValue(**found.row(0, named=True))

@@ -189,7 +189,7 @@ def _personaleomsaetning_pct(ex: Extract, unit: str, as_of: date, kids: tuple[st
 
 def _udgift_parts(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> dict[str, dict[str, object]]:
     return _rows(
-        with_child(ex, "payments", unit, as_of.year)
+        with_child(ex, "payments_udgift", unit, as_of.year)
         .filter(economy.counted_in_actual(as_of))
         .group_by(CHILD)
         .agg(pl.col("amount").sum(), pl.col("case_key").n_unique().alias("cases"), pl.len().alias("n")),
@@ -239,7 +239,9 @@ def _oekonomi_forventet_pct(ex: Extract, unit: str, as_of: date, kids: tuple[str
 
 
 def _contacts_ytd(ex: Extract, unit: str, as_of: date) -> pl.DataFrame:
-    return with_child(ex, "contacts", unit, as_of.year).filter(demand.received_between(year_start(as_of), as_of))
+    return with_child(ex, "contacts", unit, as_of.year).filter(
+        demand.received_between(year_start(as_of), as_of)
+    )
 
 
 def _henvendelser_antal(ex: Extract, unit: str, as_of: date, kids: tuple[str, ...]) -> ByChild:

@@ -162,6 +162,13 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
             return raw.hstack(cases[rows].get_columns()).join(
                 kinds, on="kind_id", how="left", maintain_order="left"
             )
+        if source == "payments" and table in _NARROW:
+            wanted = _NARROW[table]
+            from_cases = [c for c in wanted if c not in raw.columns]
+            cases = _case_frame(ex).select(from_cases)[row_keys(ex, "interventions").gather(rows)]
+            return (
+                raw.select(c for c in wanted if c in raw.columns).hstack(cases.get_columns()).select(wanted)
+            )
         if source == "payments":
             # the intervention's case and kind, gathered row by row from the case and kind tables
             # (no table of every intervention, no join on string keys)
@@ -211,9 +218,15 @@ def _enriched(ex: Extract, table: str, year: int | None = None) -> pl.DataFrame:
     hit = ex._cache.get(key)
     if isinstance(hit, pl.DataFrame):
         return hit
-    full = ex._cache.get(f"enriched:{_SOURCE.get(table, table)}")
-    if year is not None and isinstance(full, pl.DataFrame):
+    source = _SOURCE.get(table, table)
+    full = ex._cache.get(f"enriched:{source}")
+    whole_year = ex._cache.get(f"enriched:{source}:{year}") if table in _NARROW else None
+    if isinstance(whole_year, pl.DataFrame):  # the same rows, its columns shared, not copied
+        out = whole_year.select(_NARROW[table])
+    elif year is not None and isinstance(full, pl.DataFrame):
         out = full.filter(_YEAR_FILTERS[table](year))
+        if table in _NARROW:
+            out = out.select(_NARROW[table])
     else:
         out = _build(ex, table, None, year)
     ex._cache[key] = out
@@ -221,8 +234,12 @@ def _enriched(ex: Extract, table: str, year: int | None = None) -> pl.DataFrame:
 
 
 def _is_built(ex: Extract, table: str, year: int | None) -> bool:
-    full = f"enriched:{_SOURCE.get(table, table)}"
-    return full in ex._cache or (year is not None and f"enriched:{table}:{year}" in ex._cache)
+    source = _SOURCE.get(table, table)
+    return (
+        f"enriched:{source}" in ex._cache
+        or (year is not None and f"enriched:{table}:{year}" in ex._cache)
+        or (table in _NARROW and year is not None and f"enriched:{source}:{year}" in ex._cache)
+    )
 
 
 def check_scope(ex: Extract, scope: Scope) -> None:
@@ -295,6 +312,12 @@ def scoped_payments_year(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
     return scoped_year(ex, "payments", scope, year)
 
 
+def scoped_payments_udgift(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
+    """`scoped_payments_year` with only the columns udgift_pr_sag counts on (period, posted_on,
+    amount, case_key; unit_key and caseworker_id for scoping). Cached."""
+    return scoped_year(ex, "payments_udgift", scope, year)
+
+
 def overlaps_year(year: int) -> pl.Expr:
     return (pl.col("start_on") <= date(year, 12, 31)) & (
         pl.col("end_on").is_null() | (pl.col("end_on") >= date(year, 1, 1))
@@ -325,7 +348,13 @@ _YEAR_FILTERS: dict[str, Callable[[int], pl.Expr]] = {
     "deadlines_open": open_deadlines,
 }
 # a row filter of a table that is kept like a table of its own
-_SOURCE = {"deadlines_open": "deadlines"}
+_SOURCE = {"deadlines_open": "deadlines", "payments_udgift": "payments"}
+# Narrow variants of a table: only the columns udgift_pr_sag needs (and scoping needs), so the
+# year before as_of, which only its change asks for, is not built with every column.
+_NARROW: dict[str, tuple[str, ...]] = {
+    "payments_udgift": ("period", "posted_on", "amount", "case_key", "unit_key", "caseworker_id"),
+}
+_YEAR_FILTERS["payments_udgift"] = _YEAR_FILTERS["payments"]
 
 
 def scoped_year(ex: Extract, table: str, scope: Scope, year: int) -> pl.DataFrame:

@@ -18,7 +18,7 @@ import polars as pl
 
 from metrics import economy, kpis
 from metrics.extract import Extract
-from metrics.scope import Scope, scoped, scoped_payments_year, scoped_year
+from metrics.scope import Scope, scoped, scoped_payments_udgift, scoped_payments_year, scoped_year
 from metrics.values import KpiValue, one_year_earlier, ratio, year_start
 
 OverDates = Callable[[Extract, Scope, Sequence[date]], list[KpiValue]]
@@ -55,7 +55,7 @@ def _udgift_parts(payments: pl.DataFrame, days: Sequence[date]) -> list[tuple[fl
 
 
 def _udgift_values(ex: Extract, scope: Scope, days: Sequence[date]) -> list[KpiValue]:
-    parts = _udgift_parts(scoped_payments_year(ex, scope, days[0].year), days)
+    parts = _udgift_parts(scoped_payments_udgift(ex, scope, days[0].year), days)
     return [ratio(a, c, n, scale=1.0) for a, c, n in parts]
 
 
