@@ -18,6 +18,7 @@ from metrics.scope import (
     _memo,
     scoped,
     scoped_interventions_year,
+    scoped_payments_economy,
     scoped_payments_udgift,
     scoped_payments_year,
 )
@@ -150,7 +151,7 @@ def _has_budget(scope: Scope) -> bool:
 
 
 def economy_total(ex: Extract, scope: Scope, as_of: date) -> EconomyFigures:
-    pay = scoped_payments_year(ex, scope, as_of.year)
+    pay = scoped_payments_economy(ex, scope, as_of.year)
     act = actual(pay, as_of)
     com = committed(scoped_interventions_year(ex, scope, as_of.year), pay, as_of)
     bud = budget(scoped(ex, "budgets", scope), as_of.year) if _has_budget(scope) else None
@@ -208,7 +209,7 @@ def economy_table(ex: Extract, scope: Scope, as_of: date, by: str) -> pl.DataFra
 
 def oekonomi_forventet_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
     fig = economy_total(ex, scope, as_of)
-    pay = int(scoped_payments_year(ex, scope, as_of.year).select(counted_in_actual(as_of).sum()).item())
+    pay = int(scoped_payments_economy(ex, scope, as_of.year).select(counted_in_actual(as_of).sum()).item())
     if fig.budget is None:
         return KpiValue(None, pay)
     return ratio(fig.expected, fig.budget, pay)

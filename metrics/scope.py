@@ -220,9 +220,9 @@ def _enriched(ex: Extract, table: str, year: int | None = None) -> pl.DataFrame:
         return hit
     source = _SOURCE.get(table, table)
     full = ex._cache.get(f"enriched:{source}")
-    whole_year = ex._cache.get(f"enriched:{source}:{year}") if table in _NARROW else None
-    if isinstance(whole_year, pl.DataFrame):  # the same rows, its columns shared, not copied
-        out = whole_year.select(_NARROW[table])
+    wider = _wider(ex, table, year)
+    if wider is not None:  # the same rows, its columns shared, not copied
+        out = wider.select(_NARROW[table])
     elif year is not None and isinstance(full, pl.DataFrame):
         out = full.filter(_YEAR_FILTERS[table](year))
         if table in _NARROW:
@@ -233,12 +233,26 @@ def _enriched(ex: Extract, table: str, year: int | None = None) -> pl.DataFrame:
     return out
 
 
+def _wider(ex: Extract, table: str, year: int | None) -> pl.DataFrame | None:
+    """For a narrow table: a frame of the same year's rows built already that holds its columns
+    (the whole table's year, or a wider narrow one)."""
+    if table not in _NARROW or year is None:
+        return None
+    source = _SOURCE[table]
+    names = [source] + [n for n in _NARROW if n != table and set(_NARROW[table]) <= set(_NARROW[n])]
+    for name in names:
+        hit = ex._cache.get(f"enriched:{name}:{year}")
+        if isinstance(hit, pl.DataFrame):
+            return hit
+    return None
+
+
 def _is_built(ex: Extract, table: str, year: int | None) -> bool:
     source = _SOURCE.get(table, table)
     return (
         f"enriched:{source}" in ex._cache
         or (year is not None and f"enriched:{table}:{year}" in ex._cache)
-        or (table in _NARROW and year is not None and f"enriched:{source}:{year}" in ex._cache)
+        or _wider(ex, table, year) is not None
     )
 
 
@@ -318,6 +332,12 @@ def scoped_payments_udgift(ex: Extract, scope: Scope, year: int) -> pl.DataFrame
     return scoped_year(ex, "payments_udgift", scope, year)
 
 
+def scoped_payments_economy(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
+    """`scoped_payments_year` with only the columns actual and committed count on (intervention_id,
+    period, posted_on, amount; case_key, unit_key and caseworker_id as in the udgift frame). Cached."""
+    return scoped_year(ex, "payments_economy", scope, year)
+
+
 def overlaps_year(year: int) -> pl.Expr:
     return (pl.col("start_on") <= date(year, 12, 31)) & (
         pl.col("end_on").is_null() | (pl.col("end_on") >= date(year, 1, 1))
@@ -348,13 +368,24 @@ _YEAR_FILTERS: dict[str, Callable[[int], pl.Expr]] = {
     "deadlines_open": open_deadlines,
 }
 # a row filter of a table that is kept like a table of its own
-_SOURCE = {"deadlines_open": "deadlines", "payments_udgift": "payments"}
-# Narrow variants of a table: only the columns udgift_pr_sag needs (and scoping needs), so the
-# year before as_of, which only its change asks for, is not built with every column.
+_SOURCE = {"deadlines_open": "deadlines", "payments_udgift": "payments", "payments_economy": "payments"}
+# Narrow variants of a table: only the columns a KPI needs (and scoping needs). The KPIs and
+# their trends never build payments with every column (only economy_table's groupings need
+# those), and the year before as_of, which only udgift_pr_sag's change asks for, is narrower still.
 _NARROW: dict[str, tuple[str, ...]] = {
     "payments_udgift": ("period", "posted_on", "amount", "case_key", "unit_key", "caseworker_id"),
+    "payments_economy": (
+        "intervention_id",
+        "period",
+        "posted_on",
+        "amount",
+        "case_key",
+        "unit_key",
+        "caseworker_id",
+    ),
 }
 _YEAR_FILTERS["payments_udgift"] = _YEAR_FILTERS["payments"]
+_YEAR_FILTERS["payments_economy"] = _YEAR_FILTERS["payments"]
 
 
 def scoped_year(ex: Extract, table: str, scope: Scope, year: int) -> pl.DataFrame:
