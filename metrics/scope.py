@@ -307,8 +307,11 @@ def _filter_scope(ex: Extract, table: str, scope: Scope, year: int | None = None
         df = _build(ex, table, units, year)
     table = _SOURCE.get(table, table)
     if scope.caseworker_id is not None:
-        if table in (*CASE_TABLES, "notifications", "contacts"):
+        if table in (*CASE_TABLES, "notifications", "contacts") and "caseworker_id" in df.columns:
             df = df.filter(pl.col("caseworker_id") == scope.caseworker_id)
+        elif table in CASE_TABLES:  # a narrow frame: the rows of the caseworker's cases, by key
+            keys = _case_frame(ex).filter(pl.col("caseworker_id") == scope.caseworker_id)["case_key"]
+            df = df.filter(pl.col("case_key").is_in(keys.implode()))
         elif table in ("employees", "absences"):
             df = df.filter(pl.col("employee_id") == scope.caseworker_id)
         else:  # budgets and measurements have no caseworker
@@ -328,13 +331,13 @@ def scoped_payments_year(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
 
 def scoped_payments_udgift(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
     """`scoped_payments_year` with only the columns udgift_pr_sag counts on (period, posted_on,
-    amount, case_key; unit_key and caseworker_id for scoping). Cached."""
+    amount, case_key; unit_key for scoping, a caseworker's rows are found by case_key). Cached."""
     return scoped_year(ex, "payments_udgift", scope, year)
 
 
 def scoped_payments_economy(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
     """`scoped_payments_year` with only the columns actual and committed count on (intervention_id,
-    period, posted_on, amount; case_key, unit_key and caseworker_id as in the udgift frame). Cached."""
+    period, posted_on, amount; case_key and unit_key as in the udgift frame). Cached."""
     return scoped_year(ex, "payments_economy", scope, year)
 
 
@@ -373,16 +376,8 @@ _SOURCE = {"deadlines_open": "deadlines", "payments_udgift": "payments", "paymen
 # their trends never build payments with every column (only economy_table's groupings need
 # those), and the year before as_of, which only udgift_pr_sag's change asks for, is narrower still.
 _NARROW: dict[str, tuple[str, ...]] = {
-    "payments_udgift": ("period", "posted_on", "amount", "case_key", "unit_key", "caseworker_id"),
-    "payments_economy": (
-        "intervention_id",
-        "period",
-        "posted_on",
-        "amount",
-        "case_key",
-        "unit_key",
-        "caseworker_id",
-    ),
+    "payments_udgift": ("period", "posted_on", "amount", "case_key", "unit_key"),
+    "payments_economy": ("intervention_id", "period", "posted_on", "amount", "case_key", "unit_key"),
 }
 _YEAR_FILTERS["payments_udgift"] = _YEAR_FILTERS["payments"]
 _YEAR_FILTERS["payments_economy"] = _YEAR_FILTERS["payments"]
