@@ -8,10 +8,11 @@ in a new process right after the extract is loaded): load + validate; all KPIs o
 of one team, cold and warm ("warm": the same call again with the result cache cleared, never a
 cache hit); the scorecard cascade of the national root and its cost per child; 12-month trends;
 a team's economy; the capability measures for the root and a team; peak RSS. A DuckDB peer
-(bench/duck.py: the same KPIs and economy in SQL) is timed interleaved with ours, its values
-checked equal, and ours ÷ DuckDB printed per figure. Then N = 1, 10, 40, 80 scaling (load, root
+(bench/duck.py: the same KPIs and economy in SQL, in a worker process of its own so that its
+copy of the extract never adds to ours) is timed interleaved with ours, its values checked
+equal, and ours ÷ DuckDB printed per figure. Then N = 1, 10, 40, 80 scaling (load, root
 KPIs warm, cascade, peak RSS), each N in its own process, each page's server-side rerun through
-AppTest, and the economy meeting page and its pack on the Gladsaxe-sized demo (--meeting-only
+AppTest (in a process of its own: the app loads its own copy), and the economy meeting page and its pack on the Gladsaxe-sized demo (--meeting-only
 for just those). With --browser, also speed as the user feels it in Chromium
 (bench/browser_timing.py: page switch, first page after a restart and on a fresh clone). A
 missed target is printed as FAIL; the script itself only fails when something breaks.
@@ -188,6 +189,9 @@ def probe(name: str, path: Path, team: str | None) -> dict[str, Any]:
             _, out["cold"] = timed(lambda: duck.economy_by_account(con, team, as_of))
         out["rss"] = peak_rss_mb()
         return out
+    if name == "pages":
+        bench_pages(path)
+        return {"lines": [vars(line) for line in LINES], "rss": peak_rss_mb()}
     ex, out["load"] = timed(lambda: load_extract(path))
     tree = org_tree(ex)
     root, as_of = Scope.unit(tree.root), ex.as_of
@@ -234,6 +238,70 @@ def run_probe(name: str, path: Path, team: str | None = None) -> dict[str, Any]:
     if done.returncode != 0:
         sys.exit(f"probe {name} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class DuckPeer:
+    """The DuckDB peer in a process of its own, so its copy of the extract never adds to ours:
+    it answers one JSON request a line with the result and the seconds the call took there."""
+
+    def __init__(self, path: Path, children: dict[str, tuple[str, ...]]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--duck-worker", "--extract", str(path)],
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._ask({"op": "children", "children": children})
+
+    def _ask(self, request: dict[str, Any]) -> tuple[Any, float]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            sys.exit(f"the DuckDB peer stopped (exit code {self.proc.wait()})")
+        answer = json.loads(line)
+        return answer["result"], answer["seconds"]
+
+    def kpis(self, unit: str, as_of: Any) -> tuple[dict[str, Any], float]:
+        return self._ask({"op": "kpis", "unit": unit, "as_of": as_of.isoformat()})  # type: ignore[no-any-return]
+
+    def economy_by_account(self, unit: str, as_of: Any) -> tuple[dict[str, Any], float]:
+        return self._ask({"op": "economy", "unit": unit, "as_of": as_of.isoformat()})  # type: ignore[no-any-return]
+
+    def close(self) -> float:
+        """Stop the worker; its peak RSS in MB."""
+        rss, _ = self._ask({"op": "quit"})
+        self.proc.wait()
+        return float(rss)
+
+
+def duck_worker(path: Path) -> None:
+    """The other end of `DuckPeer` (stdin → stdout, one JSON object a line)."""
+    from datetime import date
+
+    import duck
+
+    con = duck.connect(path)
+    children: dict[str, tuple[str, ...]] = {}
+    for line in sys.stdin:
+        request = json.loads(line)
+        op, result = request["op"], None
+        t0 = time.perf_counter()
+        if op == "children":
+            children = {k: tuple(v) for k, v in request["children"].items()}
+        elif op == "kpis":
+            result = duck.kpis(con, request["unit"], date.fromisoformat(request["as_of"]), children)
+        elif op == "economy":
+            result = duck.economy_by_account(con, request["unit"], date.fromisoformat(request["as_of"]))
+        seconds = time.perf_counter() - t0
+        if op == "quit":
+            con.close()
+            result = peak_rss_mb()
+        print(json.dumps({"result": result, "seconds": seconds}), flush=True)
+        if op == "quit":
+            return
 
 
 def _ratio_note(ours: list[float], duck: list[float]) -> str:
@@ -298,27 +366,26 @@ def bench_cold(path: Path, team: str) -> float:
     return max(max(rss), max(c["rss"] for c in casc))
 
 
-def bench_warm(path: Path, ex: Extract, team: str) -> int:
-    """Warm figures, ours and the DuckDB peer interleaved in this process; values checked equal."""
-    import duck
-
+def bench_warm(path: Path, ex: Extract, team: str) -> tuple[int, float]:
+    """Warm figures, ours and the DuckDB peer (in its own process) interleaved; values checked
+    equal. Returns the mismatches and the peer's peak RSS."""
     from metrics.economy import economy_table
 
-    con = duck.connect(path)
     tree = org_tree(ex)
+    duck = DuckPeer(path, {u: tuple(c) for u, c in tree.children.items()})
     ids = registry.metric_ids(ex)
     mismatches = 0
     for label, unit in (("root", tree.root), ("team", team)):
         scope = Scope.unit(unit)
         ours_v = _values(registry.compute_all(ex, scope, ex.as_of))
-        duck_v = duck.kpis(con, unit, ex.as_of, tree.children)
+        duck_v, _ = duck.kpis(unit, ex.as_of)
         mismatches += _compare(f"KPIs {label}", ours_v, duck_v)
         ours: list[float] = []
         peer: list[float] = []
         for _ in range(5):
             _clear_results(ex)
             ours.append(timed(lambda scope=scope: registry.compute_all(ex, scope, ex.as_of))[1])
-            peer.append(timed(lambda unit=unit: duck.kpis(con, unit, ex.as_of, tree.children))[1])
+            peer.append(duck.kpis(unit, ex.as_of)[1])
         report(
             Line(
                 f"all {len(ids)} KPIs, {label} – warm (median of 5)",
@@ -329,7 +396,7 @@ def bench_warm(path: Path, ex: Extract, team: str) -> int:
         )
     scope = Scope.unit(team)
     table = economy_table(ex, scope, ex.as_of, "account")
-    peer_table = duck.economy_by_account(con, team, ex.as_of)
+    peer_table, _ = duck.economy_by_account(team, ex.as_of)
     for r in table.iter_rows(named=True):
         mismatches += _compare(
             f"economy {r['group']}",
@@ -341,7 +408,7 @@ def bench_warm(path: Path, ex: Extract, team: str) -> int:
     for _ in range(5):
         _clear_results(ex)
         ours.append(timed(lambda: economy_table(ex, scope, ex.as_of, "account"))[1])
-        peer.append(timed(lambda: duck.economy_by_account(con, team, ex.as_of))[1])
+        peer.append(duck.economy_by_account(team, ex.as_of)[1])
     report(
         Line(
             "economy of a team by account – warm (median of 5)",
@@ -350,8 +417,7 @@ def bench_warm(path: Path, ex: Extract, team: str) -> int:
             _ratio_note(ours, peer),
         )
     )
-    con.close()
-    return mismatches
+    return mismatches, duck.close()
 
 
 def _compare(what: str, ours: dict[str, float | None], peer: dict[str, Any]) -> int:
@@ -439,20 +505,46 @@ def bench_capability(ex: Extract, team: str) -> None:
         )
 
 
-def bench_pages(root: Path, ex: Extract) -> None:
+def run_pages(path: Path) -> float:
+    """`bench_pages` in a process of its own (the app loads its own copy of the extract); its
+    lines printed here. Returns that process's peak RSS."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--probe", "pages", "--extract", str(path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        sys.exit(f"probe pages failed:\n{done.stderr[-2000:]}")
+    *printed, last = done.stdout.strip().splitlines()
+    print("\n".join(printed), flush=True)
+    out = json.loads(last)
+    LINES.extend(Line(**line) for line in out["lines"])
+    return float(out["rss"])
+
+
+def bench_pages(path: Path) -> None:
+    """Each page's server-side rerun through AppTest (run by `run_pages` in a new process). The
+    viewer and a case are read from our own load, which is let go before the app loads its copy."""
+    import gc
+
     from streamlit.testing.v1 import AppTest
 
-    os.environ["STYRING_EXTRACTS"] = str(root)
+    ex = load_extract(path)
+    viewer = default_viewer(ex)
+    header = (
+        f"\nPages as the demo's default viewer: {viewer.name} ({viewer.role}, "
+        f"{org_tree(ex).label(aggregate_root(ex, viewer))}), on the N = 80 extract:"
+    )
+    case_id = _a_case(ex, viewer)
+    del ex
+    gc.collect()
+    os.environ["STYRING_EXTRACTS"] = str(path.parent)
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600)
     _, first = timed(at.run)
     report(Line("app first run (loads + validates in the app)", first, note="cached afterwards"))
-    viewer = default_viewer(ex)
-    tree = org_tree(ex)
-    print(
-        f"\nPages as the demo's default viewer: {viewer.name} ({viewer.role}, "
-        f"{tree.label(aggregate_root(ex, viewer))}), on the N = 80 extract:"
-    )
-    case_id = _a_case(ex, viewer)
+    print(header)
     for page in PAGES:
         at.switch_page(page)
         if page.endswith("sag.py") and case_id is not None:
@@ -569,9 +661,13 @@ def main() -> int:
     )
     parser.add_argument("--skip-scaling", action="store_true", help="no N = 1, 10, 40, 80 table")
     parser.add_argument("--probe", help=argparse.SUPPRESS)
+    parser.add_argument("--duck-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--extract", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--team", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.duck_worker:
+        duck_worker(args.extract)
+        return 0
     if args.probe:
         print(json.dumps(probe(args.probe, args.extract, args.team)))
         return 0
@@ -594,23 +690,23 @@ def main() -> int:
     team = pick_team(ex)
     print(f"  team: {org_tree(ex).label(team)} ({team})", flush=True)
     child_rss = bench_cold(path, team)
-    mismatches = bench_warm(path, ex, team)
+    mismatches, duck_rss = bench_warm(path, ex, team)
+    child_rss = max(child_rss, duck_rss)
     bench_trends(ex, team)
     print(f"  values checked against DuckDB: {mismatches} mismatch(es)", flush=True)
     bench_capability(ex, team)
     if not args.skip_scaling:
         child_rss = max(child_rss, bench_scaling(args.cache))
     if not args.skip_pages:
-        bench_pages(path.parent, ex)
+        child_rss = max(child_rss, run_pages(path))
     script = max(peak_rss_mb(), child_rss)
     report(
         Line(
             "the benchmark script as a whole, peak RSS",
             script,
             TARGET_SCRIPT_RSS_MB,
-            f"largest process: this one {peak_rss_mb():,.0f} MB (ours, DuckDB peer"
-            + (", AppTest's own copy" if not args.skip_pages else "")
-            + f"), probes {child_rss:,.0f} MB",
+            f"largest process: this one {peak_rss_mb():,.0f} MB (ours), others {child_rss:,.0f} MB "
+            "(probes, the DuckDB peer" + (", the pages' AppTest" if not args.skip_pages else "") + ")",
             unit="MB",
         )
     )

@@ -13,7 +13,15 @@ import polars as pl
 
 from metrics.extract import Extract
 from metrics.org import org_tree
-from metrics.scope import Scope, _memo, scoped, scoped_interventions_year, scoped_payments_year
+from metrics.scope import (
+    Scope,
+    _memo,
+    scoped,
+    scoped_interventions_year,
+    scoped_payments_economy,
+    scoped_payments_udgift,
+    scoped_payments_year,
+)
 from metrics.values import KpiValue, month_end, one_year_earlier, ratio
 
 GROUPINGS: dict[str, str] = {
@@ -31,7 +39,10 @@ ECONOMY_COLUMNS = ("group", "budget", "actual", "committed", "expected", "deviat
 
 def counted_in_actual(as_of: date) -> pl.Expr:
     """Payments that count in actual at as_of: posted by as_of, covering a month of as_of's year."""
-    return (pl.col("posted_on") <= as_of) & (pl.col("period").dt.year() == as_of.year)
+    # a range of dates, not period.dt.year(): the same rows, without a per-row calendar conversion
+    return (pl.col("posted_on") <= as_of) & pl.col("period").is_between(
+        date(as_of.year, 1, 1), date(as_of.year, 12, 31)
+    )
 
 
 def actual(payments: pl.DataFrame, as_of: date) -> float:
@@ -140,7 +151,7 @@ def _has_budget(scope: Scope) -> bool:
 
 
 def economy_total(ex: Extract, scope: Scope, as_of: date) -> EconomyFigures:
-    pay = scoped_payments_year(ex, scope, as_of.year)
+    pay = scoped_payments_economy(ex, scope, as_of.year)
     act = actual(pay, as_of)
     com = committed(scoped_interventions_year(ex, scope, as_of.year), pay, as_of)
     bud = budget(scoped(ex, "budgets", scope), as_of.year) if _has_budget(scope) else None
@@ -221,7 +232,7 @@ def economy_group_cases(ex: Extract, scope: Scope, as_of: date, by: str, group: 
 
 def oekonomi_forventet_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
     fig = economy_total(ex, scope, as_of)
-    pay = int(scoped_payments_year(ex, scope, as_of.year).select(counted_in_actual(as_of).sum()).item())
+    pay = int(scoped_payments_economy(ex, scope, as_of.year).select(counted_in_actual(as_of).sum()).item())
     if fig.budget is None:
         return KpiValue(None, pay)
     return ratio(fig.expected, fig.budget, pay)
@@ -239,13 +250,13 @@ def _distinct_keys(keys: pl.Series) -> int:
 
 
 def udgift_pr_sag_frames(payments: pl.DataFrame, as_of: date) -> KpiValue:
-    counted = counted_in_actual(as_of)
-    amount, n = payments.select(pl.col("amount").filter(counted).sum(), counted.sum()).row(0)
     # case_key (an integer per case, added when payments are enriched) counts the same cases faster
-    if "case_key" in payments.columns:
-        cases = _distinct_keys(payments.select(pl.col("case_key").filter(counted)).to_series())
-    else:
-        cases = int(payments.select(pl.col("case_id").filter(counted).n_unique()).item())
+    key = "case_key" if "case_key" in payments.columns else "case_id"
+    # one mask, then the two columns: a lazy filter would sum the amounts in parallel chunks,
+    # which moves the last bits of the sum
+    counted = payments.select("amount", key).filter(payments.select(counted_in_actual(as_of)).to_series())
+    amount, n = counted["amount"].sum(), counted.height
+    cases = _distinct_keys(counted[key]) if key == "case_key" else counted[key].n_unique()
     return ratio(float(amount), cases, int(n), scale=1.0)
 
 
@@ -256,7 +267,7 @@ def _udgift_at(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
         ex,
         (f"udgift_pr_sag:{as_of.isoformat()}", scope),
         lambda: pl.DataFrame(
-            [udgift_pr_sag_frames(scoped_payments_year(ex, scope, as_of.year), as_of).__dict__]
+            [udgift_pr_sag_frames(scoped_payments_udgift(ex, scope, as_of.year), as_of).__dict__]
         ),
     )
     return KpiValue(**found.row(0, named=True))

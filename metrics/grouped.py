@@ -226,7 +226,7 @@ def _udgift_parts(
     ex: Extract, scope: Scope, as_of: date, kids: tuple[str, ...]
 ) -> dict[str, dict[str, object]]:
     return _rows(
-        with_child(ex, "payments", scope, as_of.year)
+        with_child(ex, "payments_udgift", scope, as_of.year)
         .filter(economy.counted_in_actual(as_of))
         .group_by(CHILD)
         .agg(pl.col("amount").sum(), pl.col("case_key").n_unique().alias("cases"), pl.len().alias("n")),

@@ -81,9 +81,17 @@ def _unit_filter(units: frozenset[str]) -> pl.Expr:
 
 
 def _row_of(keys: pl.Series, target: pl.Series) -> pl.Series:
-    """For each key, the row of `target` (unique ids) holding it; null when none does."""
-    rows = pl.DataFrame({"k": target}).with_row_index("row")
-    return pl.DataFrame({"k": keys}).join(rows, on="k", how="left", maintain_order="left")["row"]
+    """For each key, the row of `target` (unique ids) holding it; null when none does.
+
+    Cast to an Enum whose categories are `target` in order, a key's physical value is its row:
+    about half the time and memory of a join on millions of string keys (whose output carries a
+    copy of the key column). Accepted primary keys are unique and never null; should `target`
+    not be, the join gives the same answer."""
+    try:
+        return keys.cast(pl.Enum(target), strict=False).to_physical().cast(pl.UInt32).alias("row")
+    except (ValueError, TypeError, pl.exceptions.PolarsError):
+        rows = pl.DataFrame({"k": target}).with_row_index("row")
+        return pl.DataFrame({"k": keys}).join(rows, on="k", how="left", maintain_order="left")["row"]
 
 
 _ROW_KEYS = {
@@ -104,6 +112,16 @@ def row_keys(ex: Extract, table: str) -> pl.Series:
     column, parent = _ROW_KEYS[table]
     out = _row_of(ex[table][column], ex[parent][column])
     ex._cache[key] = out
+    return out
+
+
+def _kind_rows(ex: Extract) -> pl.Series:
+    """Per intervention, the row of its kind in intervention_kinds (cached per extract)."""
+    hit = ex._cache.get("rows:interventions:kind")
+    if isinstance(hit, pl.Series):
+        return hit
+    out = _row_of(ex["interventions"]["kind_id"], ex["intervention_kinds"]["kind_id"])
+    ex._cache["rows:interventions:kind"] = out
     return out
 
 
@@ -147,26 +165,31 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
             return raw.hstack(cases[rows].get_columns()).join(
                 kinds, on="kind_id", how="left", maintain_order="left"
             )
+        if source == "payments" and table in _NARROW:
+            wanted = _NARROW[table]
+            from_cases = [c for c in wanted if c not in raw.columns]
+            cases = _case_frame(ex).select(from_cases)[row_keys(ex, "interventions").gather(rows)]
+            return (
+                raw.select(c for c in wanted if c in raw.columns).hstack(cases.get_columns()).select(wanted)
+            )
         if source == "payments":
-            # the intervention's case and kind, gathered row by row (no table of every intervention)
-            iv = ex["interventions"].select("case_id", "kind_id")[rows]
-            cases = _case_frame(ex).select("case_key", "unit_id", "caseworker_id", "unit_key")[
+            # the intervention's case and kind, gathered row by row from the case and kind tables
+            # (no table of every intervention, no join on string keys)
+            cases = _case_frame(ex).select("case_id", "case_key", "unit_id", "caseworker_id", "unit_key")[
                 row_keys(ex, "interventions").gather(rows)
             ]
-            kinds = ex["intervention_kinds"].select("kind_id", "category", "account")
-            parent = (
-                pl.concat([iv, cases], how="horizontal")
-                .join(kinds, on="kind_id", how="left", maintain_order="left")
-                .select(
-                    "case_id",
-                    "case_key",
-                    "kind_id",
-                    "category",
-                    "account",
-                    "unit_id",
-                    "caseworker_id",
-                    "unit_key",
-                )
+            kinds = ex["intervention_kinds"].select("kind_id", "category", "account")[
+                _kind_rows(ex).gather(rows)
+            ]
+            parent = pl.concat([cases, kinds], how="horizontal").select(
+                "case_id",
+                "case_key",
+                "kind_id",
+                "category",
+                "account",
+                "unit_id",
+                "caseworker_id",
+                "unit_key",
             )
             return raw.hstack(parent.get_columns()).with_columns(
                 pl.col("period").dt.year().alias("period_year")
@@ -198,18 +221,42 @@ def _enriched(ex: Extract, table: str, year: int | None = None) -> pl.DataFrame:
     hit = ex._cache.get(key)
     if isinstance(hit, pl.DataFrame):
         return hit
-    full = ex._cache.get(f"enriched:{_SOURCE.get(table, table)}")
-    if year is not None and isinstance(full, pl.DataFrame):
+    source = _SOURCE.get(table, table)
+    full = ex._cache.get(f"enriched:{source}")
+    wider = _wider(ex, table, year)
+    if wider is not None:  # the same rows, its columns shared, not copied
+        out = wider.select(_NARROW[table])
+    elif year is not None and isinstance(full, pl.DataFrame):
         out = full.filter(_YEAR_FILTERS[table](year))
+        if table in _NARROW:
+            out = out.select(_NARROW[table])
     else:
         out = _build(ex, table, None, year)
     ex._cache[key] = out
     return out
 
 
+def _wider(ex: Extract, table: str, year: int | None) -> pl.DataFrame | None:
+    """For a narrow table: a frame of the same year's rows built already that holds its columns
+    (the whole table's year, or a wider narrow one)."""
+    if table not in _NARROW or year is None:
+        return None
+    source = _SOURCE[table]
+    names = [source] + [n for n in _NARROW if n != table and set(_NARROW[table]) <= set(_NARROW[n])]
+    for name in names:
+        hit = ex._cache.get(f"enriched:{name}:{year}")
+        if isinstance(hit, pl.DataFrame):
+            return hit
+    return None
+
+
 def _is_built(ex: Extract, table: str, year: int | None) -> bool:
-    full = f"enriched:{_SOURCE.get(table, table)}"
-    return full in ex._cache or (year is not None and f"enriched:{table}:{year}" in ex._cache)
+    source = _SOURCE.get(table, table)
+    return (
+        f"enriched:{source}" in ex._cache
+        or (year is not None and f"enriched:{table}:{year}" in ex._cache)
+        or _wider(ex, table, year) is not None
+    )
 
 
 def check_scope(ex: Extract, scope: Scope) -> None:
@@ -264,8 +311,11 @@ def _filter_scope(ex: Extract, table: str, scope: Scope, year: int | None = None
         df = _build(ex, table, units, year)
     table = _SOURCE.get(table, table)
     if scope.caseworker_id is not None:
-        if table in (*CASE_TABLES, "notifications", "contacts"):
+        if table in (*CASE_TABLES, "notifications", "contacts") and "caseworker_id" in df.columns:
             df = df.filter(pl.col("caseworker_id") == scope.caseworker_id)
+        elif table in CASE_TABLES:  # a narrow frame: the rows of the caseworker's cases, by key
+            keys = _case_frame(ex).filter(pl.col("caseworker_id") == scope.caseworker_id)["case_key"]
+            df = df.filter(pl.col("case_key").is_in(keys.implode()))
         elif table in ("employees", "absences"):
             df = df.filter(pl.col("employee_id") == scope.caseworker_id)
         else:  # budgets and measurements have no caseworker
@@ -281,6 +331,18 @@ def scoped(ex: Extract, table: str, scope: Scope) -> pl.DataFrame:
 def scoped_payments_year(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
     """Payments in scope covering a month of `year` (cached: the hot path of every economy figure)."""
     return scoped_year(ex, "payments", scope, year)
+
+
+def scoped_payments_udgift(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
+    """`scoped_payments_year` with only the columns udgift_pr_sag counts on (period, posted_on,
+    amount, case_key; unit_key for scoping, a caseworker's rows are found by case_key). Cached."""
+    return scoped_year(ex, "payments_udgift", scope, year)
+
+
+def scoped_payments_economy(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
+    """`scoped_payments_year` with only the columns actual and committed count on (intervention_id,
+    period, posted_on, amount; case_key and unit_key as in the udgift frame). Cached."""
+    return scoped_year(ex, "payments_economy", scope, year)
 
 
 def overlaps_year(year: int) -> pl.Expr:
@@ -313,7 +375,16 @@ _YEAR_FILTERS: dict[str, Callable[[int], pl.Expr]] = {
     "deadlines_open": open_deadlines,
 }
 # a row filter of a table that is kept like a table of its own
-_SOURCE = {"deadlines_open": "deadlines"}
+_SOURCE = {"deadlines_open": "deadlines", "payments_udgift": "payments", "payments_economy": "payments"}
+# Narrow variants of a table: only the columns a KPI needs (and scoping needs). The KPIs and
+# their trends never build payments with every column (only economy_table's groupings need
+# those), and the year before as_of, which only udgift_pr_sag's change asks for, is narrower still.
+_NARROW: dict[str, tuple[str, ...]] = {
+    "payments_udgift": ("period", "posted_on", "amount", "case_key", "unit_key"),
+    "payments_economy": ("intervention_id", "period", "posted_on", "amount", "case_key", "unit_key"),
+}
+_YEAR_FILTERS["payments_udgift"] = _YEAR_FILTERS["payments"]
+_YEAR_FILTERS["payments_economy"] = _YEAR_FILTERS["payments"]
 
 
 def scoped_year(ex: Extract, table: str, scope: Scope, year: int) -> pl.DataFrame:

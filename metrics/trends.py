@@ -18,7 +18,7 @@ import polars as pl
 
 from metrics import economy, kpis
 from metrics.extract import Extract
-from metrics.scope import Scope, scoped, scoped_payments_year, scoped_year
+from metrics.scope import Scope, scoped, scoped_payments_economy, scoped_payments_udgift, scoped_year
 from metrics.values import KpiValue, one_year_earlier, ratio, year_start
 
 OverDates = Callable[[Extract, Scope, Sequence[date]], list[KpiValue]]
@@ -55,7 +55,7 @@ def _udgift_parts(payments: pl.DataFrame, days: Sequence[date]) -> list[tuple[fl
 
 
 def _udgift_values(ex: Extract, scope: Scope, days: Sequence[date]) -> list[KpiValue]:
-    parts = _udgift_parts(scoped_payments_year(ex, scope, days[0].year), days)
+    parts = _udgift_parts(scoped_payments_udgift(ex, scope, days[0].year), days)
     return [ratio(a, c, n, scale=1.0) for a, c, n in parts]
 
 
@@ -110,7 +110,7 @@ def oekonomi_forventet_pct(ex: Extract, scope: Scope, days: Sequence[date]) -> l
     the months after each day's month of interventions decided by it, less what was prepaid by it
     (max(0, due − prepaid) = due − min(due, prepaid), as due and prepaid are ≥ 0)."""
     year = days[0].year
-    pay = scoped_payments_year(ex, scope, year).select("intervention_id", "period", "posted_on", "amount")
+    pay = scoped_payments_economy(ex, scope, year).select("intervention_id", "period", "posted_on", "amount")
     pay = pay.filter(pl.col("posted_on") <= days[-1])
     act = _cumulative(pay, days, "posted_on", [pl.col("amount").sum(), pl.len().alias("n")])
     months = range(1, 13)
