@@ -234,6 +234,38 @@ def _pick_as_of(ex: Extract) -> date | None:
     return None
 
 
+P_BEFORE = "foer"  # the earlier extract's URL parameter (Sammenlign udtræk, Økonomimøde)
+_NO_EARLIER = "ingen"  # "compare with nothing"
+
+
+def pick_earlier(ctx: PageContext, label: str, help: str, nothing: str | None = None) -> Path | None:
+    """The extract before the chosen one to compare with (URL `foer`, default: the one just
+    before). `nothing` labels an extra "compare with nothing" option, which gives None, as does
+    having no earlier extract without it. A link's unknown extract is echoed escaped."""
+    older = [(d, p) for d, p in list_extracts(extracts_root()) if d < ctx.ex.as_of]
+    paths = {d.isoformat(): p for d, p in older}
+    labels = {iso: fmt_date(d) for iso, (d, _) in zip(paths, older, strict=True)}
+    if nothing is not None:
+        labels[_NO_EARLIER] = nothing
+    options = list(labels)
+    if not options:
+        return None
+    raw = st.query_params.get(P_BEFORE)
+    if st.session_state.get(P_BEFORE) not in (None, *options):  # left over from another extract
+        del st.session_state[P_BEFORE]
+    if raw in labels and P_BEFORE not in st.session_state:  # a link may name it by ISO date
+        st.session_state[P_BEFORE] = raw
+    elif raw is not None and raw not in labels and raw not in labels.values():
+        st.error(
+            f"Udtrækket {url_echo(raw)} i linket (foer) findes ikke blandt udtrækkene før "
+            f"{fmt_date(ctx.ex.as_of)}. Viser i stedet udtrækket lige før; vælg et andet herunder."
+        )
+    chosen = st.selectbox(
+        label, options, key=P_BEFORE, bind="query-params", format_func=labels.__getitem__, help=help
+    )
+    return paths.get(chosen or options[0])
+
+
 def _pick_unit(ex: Extract, viewer: Viewer, tree: OrgTree) -> str | None:
     allowed = aggregate_units(ex, viewer)
     ordered = [(u, d) for u, d in tree.depth_first() if u in allowed]

@@ -21,7 +21,7 @@ from metrics.access import AccessDenied, Today, Viewer
 from metrics.compare import CompareError
 from metrics.export import BUDGET_STATUS_TEXT
 from metrics.extract import Extract
-from metrics.loader import ExtractRefused, list_extracts
+from metrics.loader import ExtractRefused
 from metrics.meeting import (
     JUDGEMENT_ICONS,
     JUDGEMENT_WORDS,
@@ -37,16 +37,14 @@ from metrics.pack import build_pack, comments_from_notes, file_names
 from metrics.scorecard import ScorecardError, default_scorecard_path, load_scorecard
 from ui.auth import audit_view, audited_download_data, download_audit, show_denied
 from ui.charts import cumulative_path, deviation_bars
-from ui.context import PageContext, extracts_root, load_cached, note_left_out, page_context
+from ui.context import PageContext, load_cached, note_left_out, page_context, pick_earlier
 from ui.export import or_refusal, refusal_zip
-from ui.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_num, fmt_value, md_escape, url_echo
+from ui.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_num, fmt_value, md_escape
 from ui.links import link_target
 from ui.notes import meeting_overview, notes_panel, open_decisions_panel
 from ui.tables import ColumnSpec, DownloadWrapper, Figure, show_figures, show_table
 
 PAGE = "moede"
-P_BEFORE = "foer"  # the earlier extract's URL parameter
-NONE = "ingen"  # "compare with nothing": a first meeting
 ViewerKey = tuple[object, ...]
 FileKey = tuple[str, float]
 
@@ -95,33 +93,6 @@ def _agenda(ctx: PageContext, prev: Extract | None) -> Agenda:
     card_key = (str(path.resolve()), path.stat().st_mtime)
     before = None if prev is None or prev.path is None else _file_key(prev.path)
     return _cached(_file_key(ctx.ex.path), before, ctx.unit_id, _viewer_key(ctx.viewer), ctx.as_of, card_key)
-
-
-def _pick_before(ctx: PageContext) -> Path | None:
-    older = [(d, p) for d, p in list_extracts(extracts_root()) if d < ctx.ex.as_of]
-    options = [d.isoformat() for d, _ in older] + [NONE]
-    labels = {iso: fmt_date(date.fromisoformat(iso)) for iso, _ in zip(options, older, strict=False)}
-    labels[NONE] = "Intet (første møde)"
-    raw = st.query_params.get(P_BEFORE)
-    if st.session_state.get(P_BEFORE) not in (None, *options):  # left over from another extract
-        del st.session_state[P_BEFORE]
-    if raw in labels and P_BEFORE not in st.session_state:  # a link may name it by ISO date
-        st.session_state[P_BEFORE] = raw
-    elif raw is not None and raw not in labels and raw not in labels.values():
-        st.error(
-            f"Udtrækket {url_echo(raw)} i linket (foer) findes ikke blandt udtrækkene før "
-            f"{fmt_date(ctx.ex.as_of)}. Viser i stedet udtrækket lige før; vælg et andet herunder."
-        )
-    chosen = st.selectbox(
-        "Sammenlign med udtrækket (sidste møde)",
-        options,
-        key=P_BEFORE,
-        bind="query-params",
-        format_func=labels.__getitem__,
-        help="Standard: udtrækket lige før det valgte. Vælg »Intet« for et første møde.",
-    )
-    chosen = chosen or options[0]
-    return None if chosen == NONE else dict((d.isoformat(), p) for d, p in older)[chosen]
 
 
 def _link(ctx: PageContext, label: str, page: str, params: str) -> None:
@@ -404,7 +375,12 @@ def main() -> None:
             ctx.ex, ctx.viewer, PAGE, "siden Økonomimøde (kun for teamledere, ledere og administration)"
         )
         return
-    path = _pick_before(ctx)
+    path = pick_earlier(
+        ctx,
+        "Sammenlign med udtrækket (sidste møde)",
+        "Standard: udtrækket lige før det valgte. Vælg »Intet« for et første møde.",
+        nothing="Intet (første møde)",
+    )
     prev = None
     if path is not None:
         try:
