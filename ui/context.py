@@ -194,16 +194,24 @@ def _pick_extract(found: list[tuple[date, Path]], newest: Extract, reported: set
     return ex
 
 
+def url_date(raw: str) -> date | None:
+    """A date from a link (YYYY-MM-DD, also with slashes), or None after an error echoing it."""
+    # fromisoformat alone would also take 20260115 and 2026-W03-4, which the widget drops
+    text = raw.replace("/", "-")
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    st.error(f"Datoen {url_echo(raw)} i linket er ikke en gyldig dato (ÅÅÅÅ-MM-DD).")
+    return None
+
+
 def _pick_as_of(ex: Extract) -> date | None:
     raw = _link_value(P_AS_OF)
     if raw is not None:
-        try:
-            # fromisoformat alone would also take 20260115 and 2026-W03-4, which the widget drops
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw.replace("/", "-")):
-                raise ValueError(raw)
-            parsed = date.fromisoformat(raw.replace("/", "-"))
-        except ValueError:
-            st.error(f"Datoen {url_echo(raw)} i linket er ikke en gyldig dato (ÅÅÅÅ-MM-DD).")
+        parsed = url_date(raw)
+        if parsed is None:
             return None
         if not EARLIEST <= parsed <= ex.as_of:
             st.error(
