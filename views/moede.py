@@ -19,7 +19,7 @@ import streamlit as st
 
 from metrics.access import AccessDenied, Today, Viewer
 from metrics.compare import CompareError
-from metrics.export import BUDGET_STATUS_TEXT
+from metrics.export import BUDGET_STATUS_TEXT, economy_columns
 from metrics.extract import Extract
 from metrics.loader import ExtractRefused
 from metrics.meeting import (
@@ -140,10 +140,7 @@ def _economy(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
         accounts,
         {
             "label": ColumnSpec("Konto"),
-            "budget": ColumnSpec("Budget", "dkk"),
-            "expected": ColumnSpec("Forventet regnskab", "dkk"),
-            "deviation": ColumnSpec("Afvigelse", "dkk"),
-            "deviation_pct": ColumnSpec("Afvigelse i % af budget", "pct"),
+            **economy_columns("budget", "expected", "deviation", "deviation_pct"),
             "budget_text": ColumnSpec("Budgetstatus"),
         },
         key="moede_konti",
@@ -312,9 +309,7 @@ def _top_cases(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
             "unit_name": ColumnSpec("Enhed"),
             "caseworker_name": ColumnSpec("Rådgiver"),
             "interventions": ColumnSpec("Indsatser"),
-            "actual": ColumnSpec("Forbrug i år", "dkk"),
-            "committed": ColumnSpec("Disponeret", "dkk"),
-            "expected": ColumnSpec("Forventet i år", "dkk"),
+            **economy_columns("actual", "committed", "expected", per_case=True),
         },
         key="moede_dyreste",
         export_as=(ctx.unit_name, ctx.ex.as_of),
