@@ -33,7 +33,15 @@ from metrics.meeting import (
     matrix_table,
 )
 from metrics.notes import Subject, pack_notes
-from metrics.pack import build_pack, comments_from_notes, file_names
+from metrics.pack import (
+    CASE_COLUMNS,
+    DEADLINE_COLUMNS,
+    INTERVENTION_COLUMNS,
+    NOTIFICATION_COLUMNS,
+    build_pack,
+    comments_from_notes,
+    file_names,
+)
 from metrics.scorecard import ScorecardError, default_scorecard_path, load_scorecard
 from ui.auth import audit_view, audited_download_data, download_audit, show_denied
 from ui.charts import cumulative_path, deviation_bars
@@ -241,14 +249,7 @@ def _new(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
         return
     show_table(
         n.intervention_rows,
-        {
-            "case_id": ColumnSpec("Sag"),
-            "unit_name": ColumnSpec("Enhed"),
-            "kind_name": ColumnSpec("Indsats"),
-            "decided_on": ColumnSpec("Bevilget", "date"),
-            "monthly_cost": ColumnSpec("Månedlig udgift", "dkk"),
-            "yearly_cost": ColumnSpec("Årlig udgift", "dkk"),
-        },
+        {c: s for c, s in INTERVENTION_COLUMNS.items() if c not in ("account", "start_on")},
         key="moede_nye_indsatser",
         export_as=(ctx.unit_name, ctx.ex.as_of),
         title="Nye indsatser: de 10 med størst årlig udgift",
@@ -264,14 +265,7 @@ def _new(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
         _case_links(ctx, n.top_cases)
     show_table(
         n.late_notification_rows,
-        {
-            "notification_id": ColumnSpec("Underretning"),
-            "case_id": ColumnSpec("Sag"),
-            "unit_name": ColumnSpec("Enhed"),
-            "source_label": ColumnSpec("Kilde"),
-            "received_at": ColumnSpec("Modtaget", "datetime"),
-            "assessed_at": ColumnSpec("Vurderet", "datetime"),
-        },
+        NOTIFICATION_COLUMNS,
         key="moede_underretninger",
         export_as=(ctx.unit_name, ctx.ex.as_of),
         title="Underretninger ikke vurderet inden for 24 timer",
@@ -281,13 +275,7 @@ def _new(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
     _case_links(ctx, n.late_notification_rows)
     show_table(
         n.overdue_rows,
-        {
-            "case_id": ColumnSpec("Sag"),
-            "unit_name": ColumnSpec("Enhed"),
-            "kind": ColumnSpec("Frist"),
-            "due_on": ColumnSpec("Forfaldt", "date"),
-            "days_overdue": ColumnSpec("Dage over", "int"),
-        },
+        DEADLINE_COLUMNS,
         key="moede_frister",
         export_as=(ctx.unit_name, ctx.ex.as_of),
         title="Frister overskredet siden sidst",
@@ -304,13 +292,7 @@ def _top_cases(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
         return
     show_table(
         a.top_cases,
-        {
-            "case_id": ColumnSpec("Sag"),
-            "unit_name": ColumnSpec("Enhed"),
-            "caseworker_name": ColumnSpec("Rådgiver"),
-            "interventions": ColumnSpec("Indsatser"),
-            **economy_columns("actual", "committed", "expected", per_case=True),
-        },
+        CASE_COLUMNS,
         key="moede_dyreste",
         export_as=(ctx.unit_name, ctx.ex.as_of),
         title="De 10 dyreste aktive sager i år",
