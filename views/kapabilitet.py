@@ -23,6 +23,12 @@ from ui.fmt import fmt_date, fmt_num, fmt_pct
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
 
 P_FROM = "fra"  # URL parameter of the window start
+DEMAND_COUNT_COLUMNS = {  # per month and per channel
+    "vaerdi": ColumnSpec("Værdiefterspørgsel", "int"),
+    "fejl": ColumnSpec("Fejlefterspørgsel", "int"),
+    "total": ColumnSpec("I alt", "int"),
+    "fejl_pct": ColumnSpec("Fejlefterspørgsel, andel", "pct"),
+}
 
 st.title("Kapabilitet")
 ctx = page_context()
@@ -180,10 +186,7 @@ show_table(
     monthly,
     {
         "month": ColumnSpec("Måned", "month"),
-        "vaerdi": ColumnSpec("Værdiefterspørgsel", "int"),
-        "fejl": ColumnSpec("Fejlefterspørgsel", "int"),
-        "total": ColumnSpec("I alt", "int"),
-        "fejl_pct": ColumnSpec("Fejlefterspørgsel, andel", "pct"),
+        **DEMAND_COUNT_COLUMNS,
     },
     key="kap_demand_month",
     export_as=(ctx.unit_name, ctx.ex.as_of),
@@ -215,10 +218,7 @@ show_table(
     channels,
     {
         "channel": ColumnSpec("Kanal"),
-        "vaerdi": ColumnSpec("Værdiefterspørgsel", "int"),
-        "fejl": ColumnSpec("Fejlefterspørgsel", "int"),
-        "total": ColumnSpec("I alt", "int"),
-        "fejl_pct": ColumnSpec("Fejlefterspørgsel, andel", "pct"),
+        **DEMAND_COUNT_COLUMNS,
     },
     key="kap_channels",
     export_as=(ctx.unit_name, ctx.ex.as_of),
