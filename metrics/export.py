@@ -34,6 +34,30 @@ class ColumnSpec:
 
 DEFAULT_DECIMALS: dict[str, int] = {"dkk": 0, "pct": 1, "int": 0, "num": 1}
 
+# The economy's amounts as the pages, the exports and the meeting pack head them: one place.
+ECONOMY_COLUMNS: dict[str, ColumnSpec] = {
+    "budget": ColumnSpec("Budget", "dkk"),
+    "actual": ColumnSpec("Forbrug", "dkk"),
+    "committed": ColumnSpec("Disponeret", "dkk"),
+    "expected": ColumnSpec("Forventet regnskab", "dkk"),
+    "deviation": ColumnSpec("Afvigelse", "dkk"),
+    "deviation_pct": ColumnSpec("Afvigelse i % af budget", "pct"),
+    "expected_pct": ColumnSpec("Forventet i % af budget", "pct"),
+}
+# per case: this year's amounts
+CASE_ECONOMY_COLUMNS: dict[str, ColumnSpec] = {
+    "actual": ColumnSpec("Forbrug i år", "dkk"),
+    "committed": ColumnSpec("Disponeret", "dkk"),
+    "expected": ColumnSpec("Forventet i år", "dkk"),
+}
+
+
+def economy_columns(*names: str, per_case: bool = False) -> dict[str, ColumnSpec]:
+    """The economy columns `names`, in that order (per case: this year's amounts)."""
+    specs = CASE_ECONOMY_COLUMNS if per_case else ECONOMY_COLUMNS
+    return {n: specs[n] for n in names}
+
+
 # [$-406] = Danish locale for the month names whatever language Excel runs in.
 _DATE_FORMAT = "[$-406]d. mmm yyyy"
 _DATETIME_FORMAT = "[$-406]d. mmm yyyy hh:mm"

@@ -35,6 +35,7 @@ from metrics.export import (
     ColumnSpec,
     Sheet,
     budget_status_text,
+    economy_columns,
     export_file_name,
     to_xlsx_sheets,
 )
@@ -200,21 +201,13 @@ POINT_COLUMNS = {
 }
 ACCOUNT_COLUMNS = {
     "label": ColumnSpec("Konto"),
-    "budget": ColumnSpec("Budget", "dkk"),
-    "actual": ColumnSpec("Forbrug", "dkk"),
-    "committed": ColumnSpec("Disponeret", "dkk"),
-    "expected": ColumnSpec("Forventet regnskab", "dkk"),
-    "deviation": ColumnSpec("Afvigelse", "dkk"),
-    "deviation_pct": ColumnSpec("Afvigelse i % af budget", "pct"),
+    **economy_columns("budget", "actual", "committed", "expected", "deviation", "deviation_pct"),
     "budget_text": ColumnSpec("Budgetstatus"),
 }
 MATRIX_COLUMNS = {
     "row_label": ColumnSpec("Enhed"),
     "account_label": ColumnSpec("Konto"),
-    "budget": ColumnSpec("Budget", "dkk"),
-    "expected": ColumnSpec("Forventet regnskab", "dkk"),
-    "deviation": ColumnSpec("Afvigelse", "dkk"),
-    "deviation_pct": ColumnSpec("Afvigelse i % af budget", "pct"),
+    **economy_columns("budget", "expected", "deviation", "deviation_pct"),
     "budget_text": ColumnSpec("Budgetstatus"),
 }
 MOVE_COLUMNS = {
@@ -244,9 +237,7 @@ CASE_COLUMNS = {
     "unit_name": ColumnSpec("Enhed"),
     "caseworker_name": ColumnSpec("Rådgiver"),
     "interventions": ColumnSpec("Indsatser"),
-    "actual": ColumnSpec("Forbrug i år", "dkk"),
-    "committed": ColumnSpec("Disponeret", "dkk"),
-    "expected": ColumnSpec("Forventet i år", "dkk"),
+    **economy_columns("actual", "committed", "expected", per_case=True),
 }
 NOTIFICATION_COLUMNS = {
     "notification_id": ColumnSpec("Underretning"),

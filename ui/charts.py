@@ -16,9 +16,17 @@ from ui.fmt import danish
 
 ITEM, MEAN, LIMIT, BAND, SIGNAL = "#1c7ed6", "#343a40", "#c92a2a", "#a5d8ff", "#e8590c"
 DEMAND_COLOURS = {DEMAND_TYPE_LABELS[VALUE]: "#1c7ed6", DEMAND_TYPE_LABELS[FAILURE]: "#e8590c"}
-
-
 OUTSIDE, RUN = "uden for grænserne", "8 eller flere i træk på samme side af gennemsnittet"
+
+
+def _demand_colour() -> alt.Color:
+    """Value vs failure demand (field `kind`), the same two colours in every demand chart."""
+    return alt.Color(
+        "kind:N",
+        title=None,
+        scale=alt.Scale(domain=list(DEMAND_COLOURS), range=list(DEMAND_COLOURS.values())),
+        legend=alt.Legend(orient="bottom"),
+    )
 
 
 def capability_chart(result: CapabilityResult, height: int = 300) -> alt.TopLevelMixin:
@@ -104,12 +112,7 @@ def demand_month_chart(monthly: pl.DataFrame, height: int = 260) -> alt.TopLevel
         .encode(
             x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %y", tickCount="month")),
             y=alt.Y("count:Q", title="Henvendelser", stack=True),
-            color=alt.Color(
-                "kind:N",
-                title=None,
-                scale=alt.Scale(domain=list(DEMAND_COLOURS), range=list(DEMAND_COLOURS.values())),
-                legend=alt.Legend(orient="bottom"),
-            ),
+            color=_demand_colour(),
             tooltip=[
                 alt.Tooltip("month:T", title="Måned", format="%B %Y"),
                 alt.Tooltip("kind:N", title="Type"),
@@ -139,12 +142,7 @@ def pareto_chart(pareto: pl.DataFrame, height: int = 320) -> alt.TopLevelMixin:
         .encode(
             x=x,
             y=alt.Y("count:Q", title="Henvendelser"),
-            color=alt.Color(
-                "kind:N",
-                title=None,
-                scale=alt.Scale(domain=list(DEMAND_COLOURS), range=list(DEMAND_COLOURS.values())),
-                legend=alt.Legend(orient="bottom"),
-            ),
+            color=_demand_colour(),
             tooltip=[
                 alt.Tooltip("reason:N", title="Årsag"),
                 alt.Tooltip("kind:N", title="Type"),
@@ -179,12 +177,7 @@ def channel_chart(channels: pl.DataFrame, height: int = 200) -> alt.TopLevelMixi
         .encode(
             y=alt.Y("label:N", title=None, sort=None),
             x=alt.X("count:Q", title="Henvendelser", stack=True),
-            color=alt.Color(
-                "kind:N",
-                title=None,
-                scale=alt.Scale(domain=list(DEMAND_COLOURS), range=list(DEMAND_COLOURS.values())),
-                legend=alt.Legend(orient="bottom"),
-            ),
+            color=_demand_colour(),
             tooltip=[
                 alt.Tooltip("label:N", title="Kanal"),
                 alt.Tooltip("kind:N", title="Type"),
@@ -196,4 +189,11 @@ def channel_chart(channels: pl.DataFrame, height: int = 200) -> alt.TopLevelMixi
     return danish(chart.properties(height=height))
 
 
-__all__ = ["capability_chart", "channel_chart", "cumulative_path", "demand_month_chart", "deviation_bars", "pareto_chart"]
+__all__ = [
+    "capability_chart",
+    "channel_chart",
+    "cumulative_path",
+    "demand_month_chart",
+    "deviation_bars",
+    "pareto_chart",
+]

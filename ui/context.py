@@ -194,16 +194,24 @@ def _pick_extract(found: list[tuple[date, Path]], newest: Extract, reported: set
     return ex
 
 
+def url_date(raw: str) -> date | None:
+    """A date from a link (YYYY-MM-DD, also with slashes), or None after an error echoing it."""
+    # fromisoformat alone would also take 20260115 and 2026-W03-4, which the widget drops
+    text = raw.replace("/", "-")
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    st.error(f"Datoen {url_echo(raw)} i linket er ikke en gyldig dato (ÅÅÅÅ-MM-DD).")
+    return None
+
+
 def _pick_as_of(ex: Extract) -> date | None:
     raw = _link_value(P_AS_OF)
     if raw is not None:
-        try:
-            # fromisoformat alone would also take 20260115 and 2026-W03-4, which the widget drops
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw.replace("/", "-")):
-                raise ValueError(raw)
-            parsed = date.fromisoformat(raw.replace("/", "-"))
-        except ValueError:
-            st.error(f"Datoen {url_echo(raw)} i linket er ikke en gyldig dato (ÅÅÅÅ-MM-DD).")
+        parsed = url_date(raw)
+        if parsed is None:
             return None
         if not EARLIEST <= parsed <= ex.as_of:
             st.error(
@@ -232,6 +240,38 @@ def _pick_as_of(ex: Extract) -> date | None:
         _remember(P_AS_OF, chosen.isoformat())
         return chosen
     return None
+
+
+P_BEFORE = "foer"  # the earlier extract's URL parameter (Sammenlign udtræk, Økonomimøde)
+_NO_EARLIER = "ingen"  # "compare with nothing"
+
+
+def pick_earlier(ctx: PageContext, label: str, help: str, nothing: str | None = None) -> Path | None:
+    """The extract before the chosen one to compare with (URL `foer`, default: the one just
+    before). `nothing` labels an extra "compare with nothing" option, which gives None, as does
+    having no earlier extract without it. A link's unknown extract is echoed escaped."""
+    older = [(d, p) for d, p in list_extracts(extracts_root()) if d < ctx.ex.as_of]
+    paths = {d.isoformat(): p for d, p in older}
+    labels = {iso: fmt_date(d) for iso, (d, _) in zip(paths, older, strict=True)}
+    if nothing is not None:
+        labels[_NO_EARLIER] = nothing
+    options = list(labels)
+    if not options:
+        return None
+    raw = st.query_params.get(P_BEFORE)
+    if st.session_state.get(P_BEFORE) not in (None, *options):  # left over from another extract
+        del st.session_state[P_BEFORE]
+    if raw in labels and P_BEFORE not in st.session_state:  # a link may name it by ISO date
+        st.session_state[P_BEFORE] = raw
+    elif raw is not None and raw not in labels and raw not in labels.values():
+        st.error(
+            f"Udtrækket {url_echo(raw)} i linket (foer) findes ikke blandt udtrækkene før "
+            f"{fmt_date(ctx.ex.as_of)}. Viser i stedet udtrækket lige før; vælg et andet herunder."
+        )
+    chosen = st.selectbox(
+        label, options, key=P_BEFORE, bind="query-params", format_func=labels.__getitem__, help=help
+    )
+    return paths.get(chosen or options[0])
 
 
 def _pick_unit(ex: Extract, viewer: Viewer, tree: OrgTree) -> str | None:

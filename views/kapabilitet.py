@@ -9,7 +9,6 @@ Aggregates only: no item ids, so every role sees the same page for the units it 
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import streamlit as st
@@ -19,11 +18,17 @@ from metrics.capability import MEASURES, capability, default_start, limits_wide,
 from metrics.contract import TABLES
 from metrics.demand import demand_by_channel, demand_by_month, reasons_pareto
 from ui.charts import capability_chart, channel_chart, demand_month_chart, pareto_chart
-from ui.context import page_context
-from ui.fmt import fmt_date, fmt_num, fmt_pct, url_echo
+from ui.context import page_context, url_date
+from ui.fmt import fmt_date, fmt_num, fmt_pct
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
 
 P_FROM = "fra"  # URL parameter of the window start
+DEMAND_COUNT_COLUMNS = {  # per month and per channel
+    "vaerdi": ColumnSpec("Værdiefterspørgsel", "int"),
+    "fejl": ColumnSpec("Fejlefterspørgsel", "int"),
+    "total": ColumnSpec("I alt", "int"),
+    "fejl_pct": ColumnSpec("Fejlefterspørgsel, andel", "pct"),
+}
 
 st.title("Kapabilitet")
 ctx = page_context()
@@ -35,12 +40,8 @@ filters = ctx.filters()
 def _pick_start() -> date | None:
     raw = st.query_params.get(P_FROM)
     if raw is not None:
-        try:
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw.replace("/", "-")):
-                raise ValueError(raw)
-            parsed = date.fromisoformat(raw.replace("/", "-"))
-        except ValueError:
-            st.error(f"Datoen {url_echo(raw)} i linket er ikke en gyldig dato (ÅÅÅÅ-MM-DD).")
+        parsed = url_date(raw)
+        if parsed is None:
             return None
         if parsed > ctx.as_of:
             st.error(
@@ -185,10 +186,7 @@ show_table(
     monthly,
     {
         "month": ColumnSpec("Måned", "month"),
-        "vaerdi": ColumnSpec("Værdiefterspørgsel", "int"),
-        "fejl": ColumnSpec("Fejlefterspørgsel", "int"),
-        "total": ColumnSpec("I alt", "int"),
-        "fejl_pct": ColumnSpec("Fejlefterspørgsel, andel", "pct"),
+        **DEMAND_COUNT_COLUMNS,
     },
     key="kap_demand_month",
     export_as=(ctx.unit_name, ctx.ex.as_of),
@@ -220,10 +218,7 @@ show_table(
     channels,
     {
         "channel": ColumnSpec("Kanal"),
-        "vaerdi": ColumnSpec("Værdiefterspørgsel", "int"),
-        "fejl": ColumnSpec("Fejlefterspørgsel", "int"),
-        "total": ColumnSpec("I alt", "int"),
-        "fejl_pct": ColumnSpec("Fejlefterspørgsel, andel", "pct"),
+        **DEMAND_COUNT_COLUMNS,
     },
     key="kap_channels",
     export_as=(ctx.unit_name, ctx.ex.as_of),

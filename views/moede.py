@@ -19,9 +19,9 @@ import streamlit as st
 
 from metrics.access import AccessDenied, Today, Viewer
 from metrics.compare import CompareError
-from metrics.export import BUDGET_STATUS_TEXT
+from metrics.export import BUDGET_STATUS_TEXT, economy_columns
 from metrics.extract import Extract
-from metrics.loader import ExtractRefused, list_extracts
+from metrics.loader import ExtractRefused
 from metrics.meeting import (
     JUDGEMENT_ICONS,
     JUDGEMENT_WORDS,
@@ -33,20 +33,26 @@ from metrics.meeting import (
     matrix_table,
 )
 from metrics.notes import Subject, pack_notes
-from metrics.pack import build_pack, comments_from_notes, file_names
+from metrics.pack import (
+    CASE_COLUMNS,
+    DEADLINE_COLUMNS,
+    INTERVENTION_COLUMNS,
+    NOTIFICATION_COLUMNS,
+    build_pack,
+    comments_from_notes,
+    file_names,
+)
 from metrics.scorecard import ScorecardError, default_scorecard_path, load_scorecard
 from ui.auth import audit_view, audited_download_data, download_audit, show_denied
 from ui.charts import cumulative_path, deviation_bars
-from ui.context import PageContext, extracts_root, load_cached, note_left_out, page_context
+from ui.context import PageContext, load_cached, note_left_out, page_context, pick_earlier
 from ui.export import or_refusal, refusal_zip
-from ui.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_num, fmt_value, md_escape, url_echo
+from ui.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_num, fmt_value, md_escape
 from ui.links import link_target
 from ui.notes import meeting_overview, notes_panel, open_decisions_panel
 from ui.tables import ColumnSpec, DownloadWrapper, Figure, show_figures, show_table
 
 PAGE = "moede"
-P_BEFORE = "foer"  # the earlier extract's URL parameter
-NONE = "ingen"  # "compare with nothing": a first meeting
 ViewerKey = tuple[object, ...]
 FileKey = tuple[str, float]
 
@@ -97,33 +103,6 @@ def _agenda(ctx: PageContext, prev: Extract | None) -> Agenda:
     return _cached(_file_key(ctx.ex.path), before, ctx.unit_id, _viewer_key(ctx.viewer), ctx.as_of, card_key)
 
 
-def _pick_before(ctx: PageContext) -> Path | None:
-    older = [(d, p) for d, p in list_extracts(extracts_root()) if d < ctx.ex.as_of]
-    options = [d.isoformat() for d, _ in older] + [NONE]
-    labels = {iso: fmt_date(date.fromisoformat(iso)) for iso, _ in zip(options, older, strict=False)}
-    labels[NONE] = "Intet (første møde)"
-    raw = st.query_params.get(P_BEFORE)
-    if st.session_state.get(P_BEFORE) not in (None, *options):  # left over from another extract
-        del st.session_state[P_BEFORE]
-    if raw in labels and P_BEFORE not in st.session_state:  # a link may name it by ISO date
-        st.session_state[P_BEFORE] = raw
-    elif raw is not None and raw not in labels and raw not in labels.values():
-        st.error(
-            f"Udtrækket {url_echo(raw)} i linket (foer) findes ikke blandt udtrækkene før "
-            f"{fmt_date(ctx.ex.as_of)}. Viser i stedet udtrækket lige før; vælg et andet herunder."
-        )
-    chosen = st.selectbox(
-        "Sammenlign med udtrækket (sidste møde)",
-        options,
-        key=P_BEFORE,
-        bind="query-params",
-        format_func=labels.__getitem__,
-        help="Standard: udtrækket lige før det valgte. Vælg »Intet« for et første møde.",
-    )
-    chosen = chosen or options[0]
-    return None if chosen == NONE else dict((d.isoformat(), p) for d, p in older)[chosen]
-
-
 def _link(ctx: PageContext, label: str, page: str, params: str) -> None:
     script, query = link_target(ctx, page, params)
     st.page_link(script, label=label, query_params=query)
@@ -169,10 +148,7 @@ def _economy(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
         accounts,
         {
             "label": ColumnSpec("Konto"),
-            "budget": ColumnSpec("Budget", "dkk"),
-            "expected": ColumnSpec("Forventet regnskab", "dkk"),
-            "deviation": ColumnSpec("Afvigelse", "dkk"),
-            "deviation_pct": ColumnSpec("Afvigelse i % af budget", "pct"),
+            **economy_columns("budget", "expected", "deviation", "deviation_pct"),
             "budget_text": ColumnSpec("Budgetstatus"),
         },
         key="moede_konti",
@@ -273,14 +249,7 @@ def _new(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
         return
     show_table(
         n.intervention_rows,
-        {
-            "case_id": ColumnSpec("Sag"),
-            "unit_name": ColumnSpec("Enhed"),
-            "kind_name": ColumnSpec("Indsats"),
-            "decided_on": ColumnSpec("Bevilget", "date"),
-            "monthly_cost": ColumnSpec("Månedlig udgift", "dkk"),
-            "yearly_cost": ColumnSpec("Årlig udgift", "dkk"),
-        },
+        {c: s for c, s in INTERVENTION_COLUMNS.items() if c not in ("account", "start_on")},
         key="moede_nye_indsatser",
         export_as=(ctx.unit_name, ctx.ex.as_of),
         title="Nye indsatser: de 10 med størst årlig udgift",
@@ -296,14 +265,7 @@ def _new(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
         _case_links(ctx, n.top_cases)
     show_table(
         n.late_notification_rows,
-        {
-            "notification_id": ColumnSpec("Underretning"),
-            "case_id": ColumnSpec("Sag"),
-            "unit_name": ColumnSpec("Enhed"),
-            "source_label": ColumnSpec("Kilde"),
-            "received_at": ColumnSpec("Modtaget", "datetime"),
-            "assessed_at": ColumnSpec("Vurderet", "datetime"),
-        },
+        NOTIFICATION_COLUMNS,
         key="moede_underretninger",
         export_as=(ctx.unit_name, ctx.ex.as_of),
         title="Underretninger ikke vurderet inden for 24 timer",
@@ -313,13 +275,7 @@ def _new(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
     _case_links(ctx, n.late_notification_rows)
     show_table(
         n.overdue_rows,
-        {
-            "case_id": ColumnSpec("Sag"),
-            "unit_name": ColumnSpec("Enhed"),
-            "kind": ColumnSpec("Frist"),
-            "due_on": ColumnSpec("Forfaldt", "date"),
-            "days_overdue": ColumnSpec("Dage over", "int"),
-        },
+        DEADLINE_COLUMNS,
         key="moede_frister",
         export_as=(ctx.unit_name, ctx.ex.as_of),
         title="Frister overskredet siden sidst",
@@ -336,15 +292,7 @@ def _top_cases(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
         return
     show_table(
         a.top_cases,
-        {
-            "case_id": ColumnSpec("Sag"),
-            "unit_name": ColumnSpec("Enhed"),
-            "caseworker_name": ColumnSpec("Rådgiver"),
-            "interventions": ColumnSpec("Indsatser"),
-            "actual": ColumnSpec("Forbrug i år", "dkk"),
-            "committed": ColumnSpec("Disponeret", "dkk"),
-            "expected": ColumnSpec("Forventet i år", "dkk"),
-        },
+        CASE_COLUMNS,
         key="moede_dyreste",
         export_as=(ctx.unit_name, ctx.ex.as_of),
         title="De 10 dyreste aktive sager i år",
@@ -404,7 +352,12 @@ def main() -> None:
             ctx.ex, ctx.viewer, PAGE, "siden Økonomimøde (kun for teamledere, ledere og administration)"
         )
         return
-    path = _pick_before(ctx)
+    path = pick_earlier(
+        ctx,
+        "Sammenlign med udtrækket (sidste møde)",
+        "Standard: udtrækket lige før det valgte. Vælg »Intet« for et første møde.",
+        nothing="Intet (første møde)",
+    )
     prev = None
     if path is not None:
         try:

@@ -14,7 +14,7 @@ import polars as pl
 import streamlit as st
 
 from metrics import drill, reports
-from metrics.export import with_total_row
+from metrics.export import economy_columns, with_total_row
 from ui.context import page_context
 from ui.fmt import danish, fmt_date, fmt_dkk, fmt_pct, md_escape, url_echo
 from ui.rows import show_rows
@@ -83,13 +83,11 @@ selected = show_table(
     table,
     {
         "label": ColumnSpec(group_name),
-        "deviation": ColumnSpec("Afvigelse", "dkk"),
+        **economy_columns("deviation"),
         "budget_status": ColumnSpec("Budgetstatus"),
-        "budget": ColumnSpec("Budget", "dkk"),
-        "actual": ColumnSpec("Forbrug", "dkk"),
-        "committed": ColumnSpec("Disponeret", "dkk"),
-        "expected": ColumnSpec("Forventet", "dkk"),
-        "expected_pct": ColumnSpec("Forventet i % af budget", "pct"),
+        **economy_columns("budget", "actual", "committed"),
+        "expected": ColumnSpec("Forventet", "dkk"),  # this page's shorter header
+        **economy_columns("expected_pct"),
     },
     key=f"oek_{by}",
     export_as=(ctx.unit_name, ctx.ex.as_of),
@@ -112,9 +110,7 @@ if selected is not None:
             with_total_row(behind, "case_id", ["actual", "committed", "expected"]),
             {
                 "case_id": ColumnSpec("Sag"),
-                "expected": ColumnSpec("Forventet i år", "dkk"),
-                "actual": ColumnSpec("Forbrug i år", "dkk"),
-                "committed": ColumnSpec("Disponeret", "dkk"),
+                **economy_columns("expected", "actual", "committed", per_case=True),
                 "unit_name": ColumnSpec("Enhed"),
                 "caseworker_name": ColumnSpec("Rådgiver"),
             },
@@ -131,7 +127,8 @@ left, right = st.container(), st.container()
 with left:
     bars = (
         alt.Chart(
-            table.filter(~pl.col("is_total")).select("label", "budget", "expected"), title=f"Budget og forventet pr. {group_name.lower()}"
+            table.filter(~pl.col("is_total")).select("label", "budget", "expected"),
+            title=f"Budget og forventet pr. {group_name.lower()}",
         )
         .transform_fold(["budget", "expected"], as_=["serie", "kr"])
         .transform_calculate(Serie="datum.serie == 'budget' ? 'Budget' : 'Forventet'")
@@ -217,12 +214,11 @@ show_rows(
     with_total_row(top, "case_id", ["actual", "committed", "expected"]),
     {
         "case_id": ColumnSpec("Sag"),
-        "expected": ColumnSpec("Forventet i år", "dkk"),
+        **economy_columns("expected", per_case=True),
         "unit_name": ColumnSpec("Enhed"),
         "caseworker_name": ColumnSpec("Rådgiver"),
         "interventions": ColumnSpec("Indsatser"),
-        "actual": ColumnSpec("Forbrug i år", "dkk"),
-        "committed": ColumnSpec("Disponeret", "dkk"),
+        **economy_columns("actual", "committed", per_case=True),
     },
     key="oek_top",
     title=TOP_TITLE,

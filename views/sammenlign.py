@@ -23,14 +23,12 @@ from metrics.compare import (
     judgement_counts,
 )
 from metrics.extract import Extract
-from metrics.loader import ExtractRefused, list_extracts
+from metrics.loader import ExtractRefused
 from metrics.scorecard import ScorecardError, default_scorecard_path, load_scorecard
-from ui.context import PageContext, extracts_root, load_cached, note_left_out, page_context, refusal_text
-from ui.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_mio, fmt_num, fmt_value, md_escape, url_echo
+from ui.context import PageContext, load_cached, note_left_out, page_context, pick_earlier, refusal_text
+from ui.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_mio, fmt_num, fmt_value, md_escape
 from ui.notes import kpi_comments
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
-
-P_BEFORE = "foer"  # the earlier extract's URL parameter
 
 # judgement → icon + word: never colour alone
 JUDGEMENT_TEXT = {
@@ -59,38 +57,6 @@ def _comparison(now: Extract, before: Extract, unit_id: str, viewer: Viewer) -> 
     now_key = (str(now.path), (now.path / "manifest.json").stat().st_mtime)
     before_key = (str(before.path), (before.path / "manifest.json").stat().st_mtime)
     return _cached(now_key, before_key, unit_id, repr(viewer), viewer)
-
-
-def _pick_before(ctx: PageContext) -> Path | None:
-    older = [(d, p) for d, p in list_extracts(extracts_root()) if d < ctx.ex.as_of]
-    if not older:
-        st.info(
-            f"Der er intet tidligere udtræk end {fmt_date(ctx.ex.as_of)} at sammenligne med. "
-            "Vælg et nyere udtræk i menuen, eller vent på næste udtræk.",
-            icon="ℹ️",
-        )
-        return None
-    options = [d.isoformat() for d, _ in older]
-    labels = {iso: fmt_date(date.fromisoformat(iso)) for iso in options}
-    raw = st.query_params.get(P_BEFORE)
-    if st.session_state.get(P_BEFORE) not in (None, *options):  # left over from another extract
-        del st.session_state[P_BEFORE]
-    if raw in labels and P_BEFORE not in st.session_state:  # a link may name it by ISO date
-        st.session_state[P_BEFORE] = raw
-    elif raw is not None and raw not in labels and raw not in labels.values():
-        st.error(
-            f"Udtrækket {url_echo(raw)} i linket (foer) findes ikke blandt udtrækkene før "
-            f"{fmt_date(ctx.ex.as_of)}. Viser i stedet udtrækket lige før; vælg et andet herunder."
-        )
-    chosen = st.selectbox(
-        "Sammenlign med udtrækket",
-        options,
-        key=P_BEFORE,
-        bind="query-params",
-        format_func=labels.__getitem__,
-        help="Et tidligere udtræk af samme kommune. Standard: udtrækket lige før det valgte.",
-    )
-    return dict(zip(options, (p for _, p in older), strict=True))[chosen or options[0]]
 
 
 def _amount(x: float) -> str:
@@ -187,7 +153,9 @@ def _kpi_export(c: Comparison) -> tuple[pl.DataFrame, dict[str, ColumnSpec]]:
     the development as a word."""
     frame = c.kpis.with_columns(
         pl.col("format").replace_strict(UNIT_TEXT, default=pl.col("format")).alias("unit_text"),
-        pl.col("judgement").replace_strict(JUDGEMENT_WORD, default=pl.col("judgement")).alias("judgement_word"),
+        pl.col("judgement")
+        .replace_strict(JUDGEMENT_WORD, default=pl.col("judgement"))
+        .alias("judgement_word"),
         pl.col("direction").replace_strict(DIRECTION_TEXT, default=None).alias("direction_text"),
     )
     columns = {
@@ -207,8 +175,17 @@ def main() -> None:
     if ctx is None:
         return
     st.title("Sammenlign udtræk")
-    path = _pick_before(ctx)
+    path = pick_earlier(
+        ctx,
+        "Sammenlign med udtrækket",
+        "Et tidligere udtræk af samme kommune. Standard: udtrækket lige før det valgte.",
+    )
     if path is None:
+        st.info(
+            f"Der er intet tidligere udtræk end {fmt_date(ctx.ex.as_of)} at sammenligne med. "
+            "Vælg et nyere udtræk i menuen, eller vent på næste udtræk.",
+            icon="ℹ️",
+        )
         return
     try:
         before = load_cached(path)
