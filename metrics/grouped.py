@@ -112,7 +112,7 @@ def _sager_pr_raadgiver(ex: Extract, scope: Scope, as_of: date, kids: tuple[str,
 
 def _deadlines_met(kind: str | None) -> Grouped:
     def compute(ex: Extract, scope: Scope, as_of: date, kids: tuple[str, ...]) -> ByChild:
-        d = with_child(ex, "deadlines", scope, as_of.year)
+        d = with_child(ex, "deadlines_kpi", scope, as_of.year)
         if kind is not None:
             d = d.filter(pl.col("kind") == kind)
         met = pl.col("done_on").is_not_null() & (

@@ -13,7 +13,7 @@ import polars as pl
 
 from metrics.extract import Extract
 from metrics.org import org_tree
-from metrics.scope import Scope, scoped, scoped_open_deadlines, scoped_year
+from metrics.scope import Scope, scoped, scoped_deadlines_kpi, scoped_open_deadlines, scoped_year
 from metrics.staff import employed_on
 from metrics.values import KpiValue, cutoff, ratio, year_start
 
@@ -297,15 +297,15 @@ def sager_pr_raadgiver(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
 
 
 def frister_overholdt_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
-    return deadlines_met_pct_frames(scoped_year(ex, "deadlines", scope, as_of.year), as_of)
+    return deadlines_met_pct_frames(scoped_deadlines_kpi(ex, scope, as_of.year), as_of)
 
 
 def undersoegelser_rettidige_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
-    return deadlines_met_pct_frames(scoped_year(ex, "deadlines", scope, as_of.year), as_of, "undersoegelse")
+    return deadlines_met_pct_frames(scoped_deadlines_kpi(ex, scope, as_of.year), as_of, "undersoegelse")
 
 
 def opfoelgninger_rettidige_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
-    return deadlines_met_pct_frames(scoped_year(ex, "deadlines", scope, as_of.year), as_of, "opfoelgning")
+    return deadlines_met_pct_frames(scoped_deadlines_kpi(ex, scope, as_of.year), as_of, "opfoelgning")
 
 
 def frister_overskredne(ex: Extract, scope: Scope, as_of: date) -> KpiValue:

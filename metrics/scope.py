@@ -155,6 +155,8 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
             inside = _in_units(ex, source, units)
             keep = inside if keep is None else keep & inside
         rows = row_keys(ex, source)
+        if table in _NARROW:  # filter only the columns kept (not payment_id's 16 bytes a row)
+            raw = raw.select(c for c in _NARROW[table] if c in raw.columns)
         if keep is not None:
             raw, rows = raw.filter(keep), rows.filter(keep)
         if source == "interventions":
@@ -165,10 +167,11 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
             return raw.hstack(cases[rows].get_columns()).join(
                 kinds, on="kind_id", how="left", maintain_order="left"
             )
-        if source == "payments" and table in _NARROW:
+        if table in _NARROW:
             wanted = _NARROW[table]
             from_cases = [c for c in wanted if c not in raw.columns]
-            cases = _case_frame(ex).select(from_cases)[row_keys(ex, "interventions").gather(rows)]
+            case_rows = row_keys(ex, "interventions").gather(rows) if source == "payments" else rows
+            cases = _case_frame(ex).select(from_cases)[case_rows]
             return (
                 raw.select(c for c in wanted if c in raw.columns).hstack(cases.get_columns()).select(wanted)
             )
@@ -203,7 +206,10 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
     if table in ("notifications", "contacts"):
         if units is not None:
             raw = raw.filter(_unit_filter(units))
-        return raw.join(_case_frame(ex).select("case_id", "caseworker_id"), on="case_id", how="left")
+        # the case's caseworker gathered by row (a null or unknown case_id gives null, as a left join
+        # would): no hash table over every case's string id, whose memory outlives the join
+        rows = _row_of(raw["case_id"], _case_frame(ex)["case_id"])
+        return raw.with_columns(_case_frame(ex)["caseworker_id"].gather(rows))
     if table == "absences":
         emp = ex["employees"].select("employee_id", "unit_id", "fte", "employed_from", "employed_to")
         if units is not None:
@@ -226,7 +232,11 @@ def _enriched(ex: Extract, table: str, year: int | None = None) -> pl.DataFrame:
     wider = _wider(ex, table, year)
     if wider is not None:  # the same rows, its columns shared, not copied
         out = wider.select(_NARROW[table])
-    elif year is not None and isinstance(full, pl.DataFrame):
+    elif (
+        year is not None
+        and isinstance(full, pl.DataFrame)
+        and set(_NARROW.get(table, ())) <= set(full.columns)
+    ):
         out = full.filter(_YEAR_FILTERS[table](year))
         if table in _NARROW:
             out = out.select(_NARROW[table])
@@ -242,10 +252,11 @@ def _wider(ex: Extract, table: str, year: int | None) -> pl.DataFrame | None:
     if table not in _NARROW or year is None:
         return None
     source = _SOURCE[table]
-    names = [source] + [n for n in _NARROW if n != table and set(_NARROW[table]) <= set(_NARROW[n])]
-    for name in names:
+    for name in (source, *_NARROW):
+        if name == table or _YEAR_FILTERS[name] is not _YEAR_FILTERS[table]:
+            continue  # other rows (deadlines open in a year are not those due in it)
         hit = ex._cache.get(f"enriched:{name}:{year}")
-        if isinstance(hit, pl.DataFrame):
+        if isinstance(hit, pl.DataFrame) and set(_NARROW[table]) <= set(hit.columns):
             return hit
     return None
 
@@ -375,16 +386,25 @@ _YEAR_FILTERS: dict[str, Callable[[int], pl.Expr]] = {
     "deadlines_open": open_deadlines,
 }
 # a row filter of a table that is kept like a table of its own
-_SOURCE = {"deadlines_open": "deadlines", "payments_udgift": "payments", "payments_economy": "payments"}
+_SOURCE = {
+    "deadlines_open": "deadlines",
+    "deadlines_kpi": "deadlines",
+    "payments_udgift": "payments",
+    "payments_economy": "payments",
+}
 # Narrow variants of a table: only the columns a KPI needs (and scoping needs). The KPIs and
 # their trends never build payments with every column (only economy_table's groupings need
 # those), and the year before as_of, which only udgift_pr_sag's change asks for, is narrower still.
 _NARROW: dict[str, tuple[str, ...]] = {
     "payments_udgift": ("period", "posted_on", "amount", "case_key", "unit_key"),
     "payments_economy": ("intervention_id", "period", "posted_on", "amount", "case_key", "unit_key"),
+    # the deadline KPIs and their trends and cascade (the drill-down's rows keep every column)
+    "deadlines_kpi": ("kind", "due_on", "done_on", "case_key", "unit_key"),
+    "deadlines_open": ("kind", "due_on", "done_on", "case_key", "unit_key"),
 }
 _YEAR_FILTERS["payments_udgift"] = _YEAR_FILTERS["payments"]
 _YEAR_FILTERS["payments_economy"] = _YEAR_FILTERS["payments"]
+_YEAR_FILTERS["deadlines_kpi"] = _YEAR_FILTERS["deadlines"]
 
 
 def scoped_year(ex: Extract, table: str, scope: Scope, year: int) -> pl.DataFrame:
@@ -393,8 +413,15 @@ def scoped_year(ex: Extract, table: str, scope: Scope, year: int) -> pl.DataFram
 
 
 def scoped_open_deadlines(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
-    """`scoped(ex, "deadlines", scope)` restricted to `open_deadlines(year)` (cached)."""
+    """`scoped(ex, "deadlines", scope)` restricted to `open_deadlines(year)`, with only the columns
+    frister_overskredne counts on (`_NARROW`; cached)."""
     return scoped_year(ex, "deadlines_open", scope, year)
+
+
+def scoped_deadlines_kpi(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
+    """`scoped_year(ex, "deadlines", scope, year)` with only the columns the deadline KPIs count on
+    (kind, due_on, done_on) and scoping needs."""
+    return scoped_year(ex, "deadlines_kpi", scope, year)
 
 
 def scoped_interventions_year(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:

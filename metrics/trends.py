@@ -18,7 +18,14 @@ import polars as pl
 
 from metrics import economy, kpis
 from metrics.extract import Extract
-from metrics.scope import Scope, scoped, scoped_payments_economy, scoped_payments_udgift, scoped_year
+from metrics.scope import (
+    Scope,
+    scoped,
+    scoped_deadlines_kpi,
+    scoped_payments_economy,
+    scoped_payments_udgift,
+    scoped_year,
+)
 from metrics.values import KpiValue, one_year_earlier, ratio, year_start
 
 OverDates = Callable[[Extract, Scope, Sequence[date]], list[KpiValue]]
@@ -163,7 +170,7 @@ def _deadlines_met(kind: str | None) -> OverDates:
     due_on ≤ d is done_on ≤ due_on. Both grow with due_on: accumulated by it."""
 
     def over(ex: Extract, scope: Scope, days: Sequence[date]) -> list[KpiValue]:
-        d = scoped_year(ex, "deadlines", scope, days[0].year).select("kind", "due_on", "done_on")
+        d = scoped_deadlines_kpi(ex, scope, days[0].year).select("kind", "due_on", "done_on")
         if kind is not None:
             d = d.filter(pl.col("kind") == kind)
         d = d.filter(pl.col("due_on").is_between(year_start(days[0]), days[-1]))
