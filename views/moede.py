@@ -19,7 +19,7 @@ import streamlit as st
 
 from metrics.access import AccessDenied, Today, Viewer
 from metrics.compare import CompareError
-from metrics.export import BUDGET_STATUS_TEXT, economy_columns
+from metrics.export import BUDGET_STATUS_TEXT, budget_status_text, economy_columns
 from metrics.extract import Extract
 from metrics.loader import ExtractRefused
 from metrics.meeting import (
@@ -141,9 +141,7 @@ def _kpis(ctx: PageContext, a: Agenda) -> None:
 
 def _economy(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
     st.subheader("Økonomi")
-    accounts = a.accounts.with_columns(
-        pl.col("over_budget").replace_strict(BUDGET_STATUS_TEXT, return_dtype=pl.String).alias("budget_text")
-    )
+    accounts = a.accounts.with_columns(budget_status_text(pl.col("over_budget")).alias("budget_text"))
     show_table(
         accounts,
         {

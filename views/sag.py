@@ -328,17 +328,21 @@ def payments(d: CaseDetail, ctx: PageContext, case_id: str, filters: dict[str, s
     """Newest first: this year's payments open, earlier years folded away."""
     this_year = d.payments.filter(pl.col("this_year"))
     earlier = d.payments.filter(~pl.col("this_year"))
-    if this_year.height:
+
+    def table(rows: pl.DataFrame, key: str, title: str) -> None:
         show_table(
-            this_year,
+            rows,
             PAYMENT_COLUMNS,
-            key="sag_betalinger",
+            key=key,
             export_as=(ctx.unit_name, ctx.ex.as_of),
-            title=f"Betalinger {ctx.as_of.year} – sag {case_id}",
+            title=f"{title} – sag {case_id}",
             filters=filters,
             phone=("period", "amount"),
             audit=download_audit(ctx, PAGE, [case_id]),
         )
+
+    if this_year.height:
+        table(this_year, "sag_betalinger", f"Betalinger {ctx.as_of.year}")
     else:
         st.markdown(f"##### Betalinger {ctx.as_of.year}")
         st.caption(f"Ingen betalinger for måneder i {ctx.as_of.year}.")
@@ -348,16 +352,7 @@ def payments(d: CaseDetail, ctx: PageContext, case_id: str, filters: dict[str, s
         f"Vis betalinger for tidligere år ({fmt_num(earlier.height)})", key=f"sag_tidligere_{case_id}"
     ):
         with st.container():
-            show_table(
-                earlier,
-                PAYMENT_COLUMNS,
-                key="sag_betalinger_tidligere",
-                export_as=(ctx.unit_name, ctx.ex.as_of),
-                title=f"Betalinger før {ctx.as_of.year} – sag {case_id}",
-                filters=filters,
-                phone=("period", "amount"),
-                audit=download_audit(ctx, PAGE, [case_id]),
-            )
+            table(earlier, "sag_betalinger_tidligere", f"Betalinger før {ctx.as_of.year}")
 
 
 def main() -> None:
