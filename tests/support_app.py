@@ -12,13 +12,32 @@ NBSP = "\u00a0"
 
 
 def grids(at: AppTest) -> dict[str, pl.DataFrame]:
-    """The data each AgGrid was sent, by its show_table key."""
+    """The data each show_table was sent, by its key: an AgGrid's, or a summary table's (an
+    st.dataframe whose Styler is named `grid_…`; its cells' values, shown as `summary_text` gives)."""
     out: dict[str, pl.DataFrame] = {}
     for el in at.get("component_instance"):
         key = json.loads(el.proto.json_args)["key"].removeprefix("grid_")
         data = next(a for a in el.proto.special_args if a.key == "data")
         out[key] = pl.from_arrow(pa.ipc.open_stream(data.arrow_dataframe.data.data).read_all())  # type: ignore[assignment]
+    for el in at.dataframe:
+        name = el.proto.arrow_data.styler.uuid
+        if name.startswith("grid_"):
+            out[name.removeprefix("grid_")] = _arrow(el.proto.arrow_data.data)
     return out
+
+
+def _arrow(data: bytes) -> pl.DataFrame:
+    table = pa.ipc.open_stream(data).read_all()
+    keep = [c for c in table.column_names if not c.startswith("__index_level_")]
+    return pl.from_arrow(table.select(keep))  # type: ignore[return-value]
+
+
+def summary_text(at: AppTest, key: str) -> pl.DataFrame:
+    """What a summary table shows: its cells' Danish text (the Styler's display values)."""
+    for el in at.dataframe:
+        if el.proto.arrow_data.styler.uuid == f"grid_{key}":
+            return _arrow(el.proto.arrow_data.styler.display_values)
+    raise AssertionError(f"no summary table {key}")
 
 
 def grid_options_of(at: AppTest, key: str) -> dict[str, object]:

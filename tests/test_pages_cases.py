@@ -24,6 +24,7 @@ from metrics.casework import (
 )
 from metrics.extract import Extract
 from metrics.kpis import employed_on
+from tests.support_app import grids as keyed_grids
 from ui.auth import md_escape
 from ui.fmt import fmt_dkk, fmt_num
 
@@ -66,14 +67,18 @@ def metrics_shown(at: AppTest) -> dict[str, str]:
 
 
 def grids(at: AppTest) -> dict[str, pl.DataFrame]:
-    """The AgGrids on the page by their Excel title, with the data they were sent."""
+    """The tables on the page by their Excel title, with the data they were sent: the AgGrids in
+    page order, and Sag's two summary tables (st.dataframe) by their key."""
     out: dict[str, pl.DataFrame] = {}
     titles = [m.value.removeprefix("##### ") for m in at.markdown if m.value.startswith("##### ")]
     tables = [t for t in titles if " – " in t]  # show_table titles name their subject
-    for el, title in zip(at.get("component_instance"), tables, strict=True):
+    keyed = {"Indsatser – ": "sag_indsatser", "Frister – ": "sag_frister"}
+    summaries = {t: keyed[p] for t in tables for p in keyed if t.startswith(p)}
+    for el, title in zip(at.get("component_instance"), [t for t in tables if t not in summaries], strict=True):
         data = next(a for a in el.proto.special_args if a.key == "data")
         out[title] = pl.from_arrow(pa.ipc.open_stream(data.arrow_dataframe.data.data).read_all())  # type: ignore[assignment]
-    return out
+    shown = keyed_grids(at)
+    return out | {title: shown[key] for title, key in summaries.items()}
 
 
 def charts(at: AppTest) -> list[tuple[dict[str, Any], pl.DataFrame]]:

@@ -19,7 +19,7 @@ from metrics.extract import Extract
 from metrics.org import org_tree
 from metrics.scope import Scope
 from tests.conftest import FIXTURE_END
-from tests.support_app import figures, grid_options_of, grids, link_rows
+from tests.support_app import figures, grid_options_of, grids, link_rows, summary_text
 from ui.fmt import fmt_dkk, fmt_num, fmt_pct
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -195,6 +195,12 @@ def test_underretninger_shows_the_metrics_figures(env: Path, small_extract: Extr
     assert shown["und_month"]["month"].to_list() == [d.isoformat() for d in monthly["month"].to_list()]
     # the year-to-date share in the last month is the headline KPI
     assert monthly["ytd_pct_24h"][-1] == pytest.approx(share.value)
+    # a summary table (no iframe) keeps the numbers, so sorting is numeric, and shows Danish text
+    assert shown["und_month"].schema["pct_24h"] == pl.Float64
+    text = summary_text(at, "und_month")
+    assert text["month"][0] == "jan. 2026"  # the first month of as_of's year, as the page says it
+    assert text["pct_24h"].to_list() == ["–" if v is None else fmt_pct(v) for v in monthly["pct_24h"].to_list()]
+    assert text["received"].to_list() == [fmt_num(v) for v in monthly["received"].to_list()]
     by_source = reports.notifications_by_source(ex, scope, as_of)
     same(shown["und_source"], by_source, ["pct_24h", "share_pct"], ["label", "received"])
     assert chart_data(at, "received")["received"].to_list() == monthly["received"].to_list()

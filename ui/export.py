@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable
+from datetime import date, datetime
 
 import xlsxwriter
 
@@ -24,6 +25,7 @@ from metrics.export import (
     to_xlsx,
     typed,
 )
+from metrics.fmt import DASH, fmt_date, fmt_datetime, fmt_dkk, fmt_month, fmt_num, fmt_pct
 
 __all__ = [
     "NUMERIC_KINDS",
@@ -31,6 +33,7 @@ __all__ = [
     "ColumnSpec",
     "DownloadRefused",
     "Kind",
+    "cell_text",
     "decimals_of",
     "excel_format",
     "export_file_name",
@@ -87,3 +90,23 @@ def or_refusal(make: Callable[[], bytes | str], refusal: Callable[[], bytes]) ->
             return refusal()
 
     return data
+
+
+def cell_text(value: object, spec: ColumnSpec) -> str:
+    """A cell as the pages show it: `1.234.567 kr.`, `87,5 %`, `14. jun. 2024`, `jan. 2021`, and
+    "–" for a missing value. Dates may come as ISO strings (as the tables send them)."""
+    if value is None or (isinstance(value, float) and value != value):  # None or NaN
+        return DASH
+    if spec.kind == "dkk":
+        return fmt_dkk(value)  # type: ignore[arg-type]
+    if spec.kind == "pct":
+        return fmt_pct(value, spec.decimals if spec.decimals is not None else 1)  # type: ignore[arg-type]
+    if spec.kind in ("int", "num"):
+        return fmt_num(value, decimals_of(spec))  # type: ignore[arg-type]
+    if spec.kind in ("date", "month"):
+        day = date.fromisoformat(value[:10]) if isinstance(value, str) else value
+        return fmt_date(day) if spec.kind == "date" else fmt_month(day)  # type: ignore[arg-type]
+    if spec.kind == "datetime":
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return fmt_datetime(moment)  # type: ignore[arg-type]
+    return str(value)

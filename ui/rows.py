@@ -18,8 +18,17 @@ import streamlit as st
 from metrics.export import TOTAL_LABEL
 from ui.auth import audit_view, download_audit
 from ui.context import P_AS_OF, P_EXTRACT, P_UNIT, PageContext
-from ui.export import ColumnSpec, export_file_name, or_refusal, refusal_csv, refusal_xlsx, to_csv, to_xlsx
-from ui.fmt import fmt_date, fmt_datetime, fmt_dkk, fmt_month, fmt_num, fmt_pct, md_escape
+from ui.export import (
+    ColumnSpec,
+    cell_text,
+    export_file_name,
+    or_refusal,
+    refusal_csv,
+    refusal_xlsx,
+    to_csv,
+    to_xlsx,
+)
+from ui.fmt import md_escape
 
 P_CASE = "sag"
 LINK = "_link"
@@ -36,25 +45,6 @@ def case_url(ctx: PageContext, case_id: str) -> str:
         P_UNIT: ctx.unit_id,
     }
     return "sag?" + urlencode(params)
-
-
-def _text(value: object, spec: ColumnSpec) -> str:
-    if value is None:
-        return "–"
-    if spec.kind == "dkk":
-        return fmt_dkk(value)  # type: ignore[arg-type]
-    if spec.kind == "pct":
-        return fmt_pct(value, spec.decimals if spec.decimals is not None else 1)  # type: ignore[arg-type]
-    if spec.kind in ("int", "num"):
-        dec = spec.decimals if spec.decimals is not None else (0 if spec.kind == "int" else 1)
-        return fmt_num(value, dec)  # type: ignore[arg-type]
-    if spec.kind == "date":
-        return fmt_date(value)  # type: ignore[arg-type]
-    if spec.kind == "datetime":
-        return fmt_datetime(value)  # type: ignore[arg-type]
-    if spec.kind == "month":
-        return fmt_month(value)  # type: ignore[arg-type]
-    return str(value)
 
 
 def display_frame(
@@ -74,7 +64,7 @@ def display_frame(
     for name, spec in columns.items():
         if name == case_col:
             continue
-        out[spec.header] = [_text(v, spec) for v in df[name].to_list()]
+        out[spec.header] = [cell_text(v, spec) for v in df[name].to_list()]
     return pl.DataFrame(out, schema=dict.fromkeys(out, pl.String))
 
 

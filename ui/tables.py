@@ -1,5 +1,13 @@
 """The shared table: an AgGrid (sorting, filtering, resizable columns, Danish display)
-with Excel and CSV downloads under it.
+with Excel and CSV downloads under it; or, for a short summary (`summary=True`), Streamlit's own
+table with the same Danish display and downloads.
+
+Why two: every AgGrid is a component in an iframe of its own, which costs the browser about a
+quarter of a second to start on every page it is on (bench/browser_timing.py). A summary of a
+dozen rows (months, sources, measures) needs neither filters nor a pinned row, so it is an
+st.dataframe: no iframe. Its cells keep their numbers (sorting is numeric) and show the Danish
+text through a pandas Styler's display values, which the table shows as plain text (never
+markup).
 
 No JsCode, never `allow_unsafe_jscode`. Danish display with numeric sorting comes from
 AG Grid's own *expressions*: a colDef `valueFormatter` given as a string is compiled by
@@ -26,6 +34,7 @@ from st_aggrid import AgGrid
 from ui.export import (
     NUMERIC_KINDS,
     ColumnSpec,
+    cell_text,
     decimals_of,
     export_file_name,
     or_refusal,
@@ -181,6 +190,28 @@ def grid_frame(df: pl.DataFrame, columns: dict[str, ColumnSpec]) -> pl.DataFrame
     return df.select(exprs)
 
 
+_SUMMARY_HEADER_PX, _SUMMARY_ROW_PX = 38, 35
+
+
+def _show_summary(frame: pl.DataFrame, columns: dict[str, ColumnSpec], key: str, phone: Sequence[str]) -> None:
+    """A short table without an iframe: the grid's values (numbers, ISO dates), shown in Danish."""
+    data = grid_frame(frame, columns).to_pandas()
+    # the uuid names the table in the page's data (tests find it by its key; a user never sees it)
+    shown = data.style.set_uuid(f"grid_{key}").format(
+        {name: (lambda v, spec=spec: cell_text(v, spec)) for name, spec in columns.items()}, na_rep="–"
+    )
+    config = {
+        name: st.column_config.Column(spec.header, help=spec.header, pinned=True if name in phone else None)
+        for name, spec in columns.items()
+    }
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config=config,
+        height=min(_GRID_HEIGHT, _SUMMARY_HEADER_PX + max(frame.height, 1) * _SUMMARY_ROW_PX),
+    )
+
+
 def _file_stem(title: str) -> str:
     stem = re.sub(r"[^\w\-]+", "_", title.lower(), flags=re.UNICODE).strip("_")
     return stem or "tabel"
@@ -213,6 +244,7 @@ def show_table(
     phone: Sequence[str] = (),
     export: tuple[pl.DataFrame, dict[str, ColumnSpec]] | None = None,
     pin_total: bool = False,
+    summary: bool = False,
 ) -> dict[str, Any] | None:
     """Render `df` (only the `columns`, in their order) with downloads under it.
 
@@ -223,32 +255,39 @@ def show_table(
     `pin_total`: the rows marked by the frame's `is_total` column (metrics.export.with_total_row)
     are pinned at the bottom of the grid; the downloads hold them as their last rows. `export` =
     (frame, columns) downloads another form of the table than the grid shows (numbers as
-    numbers where the grid shows text).
+    numbers where the grid shows text). `summary`: a short table shown without AgGrid (no filters,
+    no selection; an "I alt" row stands last instead of pinned).
     """
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise KeyError(f"show_table {key!r}: columns not in frame: {', '.join(missing)}")
     st.markdown(f"##### {md_escape(title)}")
+    if summary and selectable:
+        raise ValueError(f"show_table {key!r}: a summary table has no selection")
     body, pinned = df, None
-    if pin_total:
+    if summary:
+        _show_summary(df, columns, key, phone)
+    elif pin_total:
         body = df.filter(~pl.col("is_total"))
         pinned = grid_frame(df.filter(pl.col("is_total")), columns).to_dicts()
-    if height is None:
-        rows = body.height + (len(pinned) if pinned else 0)
-        height = min(_GRID_HEIGHT, _HEADER_PX + max(rows, 1) * _ROW_PX + _PAD_PX)
-    response = AgGrid(
-        grid_frame(body, columns),
-        gridOptions=grid_options(columns, selectable=selectable, phone=phone, pinned_bottom=pinned),
-        height=height,
-        key=f"grid_{key}",
-        update_on=["selectionChanged"] if selectable else [],
-        theme="streamlit",
-        show_toolbar=False,
-        show_download_button=False,
-        allow_unsafe_jscode=False,
-        enable_enterprise_modules=False,
-        use_json_serialization=False,
-    )
+    response = None
+    if not summary:
+        if height is None:
+            rows = body.height + (len(pinned) if pinned else 0)
+            height = min(_GRID_HEIGHT, _HEADER_PX + max(rows, 1) * _ROW_PX + _PAD_PX)
+        response = AgGrid(
+            grid_frame(body, columns),
+            gridOptions=grid_options(columns, selectable=selectable, phone=phone, pinned_bottom=pinned),
+            height=height,
+            key=f"grid_{key}",
+            update_on=["selectionChanged"] if selectable else [],
+            theme="streamlit",
+            show_toolbar=False,
+            show_download_button=False,
+            allow_unsafe_jscode=False,
+            enable_enterprise_modules=False,
+            use_json_serialization=False,
+        )
     stem = _file_stem(title)
 
     def file_name(ext: str) -> str:

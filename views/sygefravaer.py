@@ -130,6 +130,7 @@ show_table(
         "scheduled": ColumnSpec("Arbejdsdage (årsværk)", "num"),
     },
     key="syg_month",
+    summary=True,
     export_as=(ctx.unit_name, ctx.ex.as_of),
     title="Sygefravær pr. enhed og måned",
     filters=filters,

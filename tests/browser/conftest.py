@@ -98,7 +98,7 @@ def streamlit_command(port: int, *extra: str) -> list[str]:
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        "server.py",  # the production entry point (scripts/run.sh)
         "--server.headless=true",
         "--server.address=127.0.0.1",
         f"--server.port={port}",
