@@ -41,12 +41,17 @@ TARGET_SWITCH_S = 1.0
 TARGET_RESTART_S = 5.0
 TARGET_FRESH_S = 8.0
 TIMEOUT_MS = 120_000
-SWITCH_PAGES = {  # url path → title in the menu (the default page's link is "/")
+SWITCH_PAGES = {  # url path → title in the menu (the default page's link is "/"): every page
+    "moede": "Økonomimøde",
     "oekonomi": "Økonomi",
     "underretninger": "Underretninger",
     "sygefravaer": "Sygefravær",
+    "kapabilitet": "Kapabilitet",
+    "sammenlign": "Sammenlign udtræk",
     "raadgiver": "Rådgiveroverblik",
     "sag": "Sag",
+    "datakvalitet": "Datakvalitet",
+    "revisionslog": "Revisionslog",
     "scorecard": "Scorecard",
 }
 

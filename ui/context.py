@@ -314,11 +314,18 @@ def _pick_unit(ex: Extract, viewer: Viewer, tree: OrgTree) -> str | None:
 #    is already off. The shared table has its own downloads.
 # 2. A headline figure (ui.tables.show_figures) is one unit: never broken across lines, shrunk to
 #    fit its box (15 characters at ~0.55 em each fit in the box at 12 % of its width per em).
+# 3. On a phone (up to 640 px) a container keyed TILE_MORE… is folded away (a scorecard tile is
+#    its value and status there), and one keyed PHONE_ONLY… is shown only there.
+TILE_MORE, PHONE_ONLY = "tile_more_", "phone_only_"
+_PHONE = "@media (max-width: 640px)"
 _APP_STYLE = (
     "<style>"
     '[data-testid="stElementToolbar"] { display: none !important; }'
     '[class*="st-key-headline-"] { container-type: inline-size; }'
     '[class*="st-key-headline-"] h4 { white-space: nowrap; font-size: min(1.5rem, 12cqi); }'
+    f'[class*="st-key-{PHONE_ONLY}"] {{ display: none !important; }}'
+    f'{_PHONE} {{ [class*="st-key-{TILE_MORE}"] {{ display: none !important; }} '
+    f'[class*="st-key-{PHONE_ONLY}"] {{ display: flex !important; }} }}'
     "</style>"
 )
 

@@ -41,7 +41,16 @@ from metrics.scorecard import (
     scorecard_details,
     status_counts,
 )
-from ui.context import P_AS_OF, P_EXTRACT, P_UNIT, PageContext, load_cached, page_context
+from ui.context import (
+    P_AS_OF,
+    P_EXTRACT,
+    P_UNIT,
+    PHONE_ONLY,
+    TILE_MORE,
+    PageContext,
+    load_cached,
+    page_context,
+)
 from ui.fmt import danish, fmt_date, fmt_delta, fmt_num, fmt_value, md_escape
 from ui.notes import action_status_panel, notes_panel
 from ui.rows import show_rows
@@ -268,25 +277,31 @@ def _tile(d: KpiDetail, ctx: PageContext, card: Scorecard) -> None:
         signal = " :violet-badge[⚡ Signal]" if d.signal is not None and d.signal.shown else ""
         st.markdown(f":{colour}-badge[{icon} {word}]{signal} :small[{_target_text(spec, d.format)}]")
         _behind_button(d, ctx)
-        if len(d.trend) > 1:
-            st.vega_lite_chart(_sparkline(d), width="stretch")
-        notes_panel(
-            ctx.ex,
-            ctx.viewer,
-            Subject.kpi(spec.id, ctx.unit_id),
-            ctx.ex.as_of,
-            key=f"noter_{spec.id}",
-            page=PAGE,
-        )
-        if spec.actions:
-            with st.expander(f"Handlinger ({len(spec.actions)})", icon="📌"):
-                for i, a in enumerate(spec.actions):
-                    st.markdown(_action(a))
-                    action_status_panel(
-                        ctx.ex, ctx.viewer, a, ctx.unit_id, card, key=f"handling_{spec.id}_{i}"
-                    )
-        with st.expander("Definition og datagrundlag", icon="ℹ️"):
-            st.markdown(_definition(d, ctx))
+        # on a phone a tile is its value and status: the rest is folded away (ui.context's style)
+        with st.container(key=f"{TILE_MORE}{spec.id}"):
+            _tile_more(d, ctx, card)
+
+
+def _tile_more(d: KpiDetail, ctx: PageContext, card: Scorecard) -> None:
+    """A tile under its value and status: the trend, explanations and decisions, actions, definition."""
+    spec = d.spec
+    if len(d.trend) > 1:
+        st.vega_lite_chart(_sparkline(d), width="stretch")
+    notes_panel(
+        ctx.ex,
+        ctx.viewer,
+        Subject.kpi(spec.id, ctx.unit_id),
+        ctx.ex.as_of,
+        key=f"noter_{spec.id}",
+        page=PAGE,
+    )
+    if spec.actions:
+        with st.expander(f"Handlinger ({len(spec.actions)})", icon="📌"):
+            for i, a in enumerate(spec.actions):
+                st.markdown(_action(a))
+                action_status_panel(ctx.ex, ctx.viewer, a, ctx.unit_id, card, key=f"handling_{spec.id}_{i}")
+    with st.expander("Definition og datagrundlag", icon="ℹ️"):
+        st.markdown(_definition(d, ctx))
 
 
 # --- drill-through: the rows behind a tile's number ------------------------------------
@@ -512,6 +527,10 @@ def main() -> None:
     with head:
         st.markdown(f"**{card.title}** · {md_escape(ctx.unit_name)} · opgjort {fmt_date(ctx.as_of)}")
         st.markdown(_summary(details))
+        st.container(key=f"{PHONE_ONLY}scorecard").caption(
+            "På en lille skærm vises hvert nøgletal med værdi og status; tendens, forklaringer, "
+            "handlinger og definition ses på en større skærm."
+        )
     st.download_button(
         "Scorecard som Excel",
         data=lambda: build_scorecard_xlsx(ctx.ex, card, ctx.unit_id, ctx.as_of, ctx.filters(), ctx.viewer),

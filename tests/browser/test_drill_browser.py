@@ -148,7 +148,7 @@ def test_economy_row_opens_its_cases(app: App, small_extract: Extract) -> None:
 
 def test_compare_export_has_numbers_and_words(app: App, small_extract: Extract, tmp_path: Path) -> None:
     app.goto("sammenlign")
-    _grid(app, "cmp_kpis")
+    expect(app.main.locator('[data-testid="stDataFrame"]').first).to_be_visible()  # a summary table
     button = app.main.locator(".st-key-xlsx_cmp_kpis button").first
     with app.page.expect_download() as info:
         button.click()
@@ -189,4 +189,25 @@ def test_cascade_cell_opens_its_unit(app: App, small_extract: Extract) -> None:
 
     app.page.wait_for_url(opened)
     app.wait_ready()
+    app.assert_clean()
+
+
+def test_scorecard_tiles_fold_to_value_and_status_on_a_phone(phone: App, app: App) -> None:
+    phone.goto()
+    tiles = phone.main.locator('[class*="st-key-tile_"]:not([class*="st-key-tile_more_"])')
+    first = tiles.first
+    expect(first.locator('[data-testid="stMetricValue"]')).to_be_visible()
+    expect(first.locator('[data-testid="stMarkdown"]').first).to_be_visible()  # the status badge
+    # the trend, notes, actions and definition are folded away, and the page says where they are
+    for more in phone.main.locator('[class*="st-key-tile_more_"]').all():
+        expect(more).to_be_hidden()
+    expect(phone.main.locator('[class*="st-key-phone_only_scorecard"]')).to_be_visible()
+    assert phone.page.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
+    phone.assert_clean()
+
+    # on a wide screen the same tile shows its trend, and the phone's note is not there
+    app.goto()
+    expect(app.main.locator('[class*="st-key-tile_more_"]').first).to_be_visible()
+    expect(app.main.locator('[class*="st-key-tile_more_"] [data-testid="stVegaLiteChart"]').first).to_be_visible()
+    expect(app.main.locator('[class*="st-key-phone_only_scorecard"]')).to_be_hidden()
     app.assert_clean()
