@@ -6,6 +6,8 @@ PDF draws the same charts; they are re-exported here.
 
 from __future__ import annotations
 
+from datetime import date
+
 import altair as alt
 import polars as pl
 
@@ -13,6 +15,8 @@ from metrics.capability import CapabilityResult
 from metrics.charts import cumulative_path, deviation_bars
 from metrics.demand import CHANNEL_LABELS, DEMAND_TYPE_LABELS, FAILURE, VALUE
 from ui.fmt import danish
+
+BUDGET_COLOUR, EXPECTED_COLOUR = "#adb5bd", "#1c7ed6"
 
 ITEM, MEAN, LIMIT, BAND, SIGNAL = "#1c7ed6", "#343a40", "#c92a2a", "#a5d8ff", "#e8590c"
 DEMAND_COLOURS = {DEMAND_TYPE_LABELS[VALUE]: "#1c7ed6", DEMAND_TYPE_LABELS[FAILURE]: "#e8590c"}
@@ -197,3 +201,81 @@ __all__ = [
     "deviation_bars",
     "pareto_chart",
 ]
+
+
+def _series_legend() -> alt.Legend:
+    """Under the chart, one entry per line: two long series names side by side ran off a phone."""
+    return alt.Legend(orient="bottom", title=None, labelLimit=0, columns=1)
+
+
+def budget_expected_bars(table: pl.DataFrame, group_name: str) -> alt.TopLevelMixin:
+    """Budget and expected year-end side by side per row of an economy table (its "I alt" row
+    left out; metrics.reports.economy_table)."""
+    bars = (
+        alt.Chart(
+            table.filter(~pl.col("is_total")).select("label", "budget", "expected"),
+            title=f"Budget og forventet pr. {group_name.lower()}",
+        )
+        .transform_fold(["budget", "expected"], as_=["serie", "kr"])
+        .transform_calculate(Serie="datum.serie == 'budget' ? 'Budget' : 'Forventet'")
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=420)),
+            x=alt.X("kr:Q", title="kr.", axis=alt.Axis(format=",.0f")),
+            yOffset=alt.YOffset("Serie:N", sort=["Budget", "Forventet"]),
+            color=alt.Color(
+                "Serie:N",
+                scale=alt.Scale(domain=["Budget", "Forventet"], range=[BUDGET_COLOUR, EXPECTED_COLOUR]),
+                legend=_series_legend(),
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title=group_name),
+                alt.Tooltip("Serie:N", title="Serie"),
+                alt.Tooltip("kr:Q", title="kr.", format=",.0f"),
+            ],
+        )
+    )
+    return danish(bars)
+
+
+def expected_path(monthly: pl.DataFrame, as_of: date, height: int = 300) -> alt.TopLevelMixin:
+    """The year's path, month by month (metrics.reports.economy_monthly): actual plus committed
+    accumulated against the budget spread evenly; filled points are booked months, hollow ones
+    months ahead; a dotted rule marks as_of's month."""
+    base = alt.Chart(monthly, title=f"Akkumuleret mod budget, {as_of.year}")
+    x = alt.X("month:T", title=None, axis=alt.Axis(format="%b", tickCount="month"))
+    tooltip = [
+        alt.Tooltip("month:T", title="Måned", format="%B %Y"),
+        alt.Tooltip("actual_cum:Q", title="Forbrug akkumuleret", format=",.0f"),
+        alt.Tooltip("committed_cum:Q", title="Disponeret akkumuleret", format=",.0f"),
+        alt.Tooltip("expected_cum:Q", title="Forbrug + disponeret", format=",.0f"),
+        alt.Tooltip("budget_path:Q", title="Budget, lige fordelt", format=",.0f"),
+    ]
+    lines = base.transform_fold(["expected_cum", "budget_path"], as_=["serie", "kr"]).transform_calculate(
+        Serie="datum.serie == 'budget_path' ? 'Budget, lige fordelt over året' : 'Forbrug + disponeret'"
+    )
+    path = lines.mark_line().encode(
+        x=x,
+        y=alt.Y("kr:Q", title="kr.", axis=alt.Axis(format=",.0f")),
+        color=alt.Color(
+            "Serie:N",
+            scale=alt.Scale(
+                domain=["Forbrug + disponeret", "Budget, lige fordelt over året"],
+                range=[EXPECTED_COLOUR, BUDGET_COLOUR],
+            ),
+            legend=_series_legend(),
+        ),
+        strokeDash=alt.condition("datum.serie == 'budget_path'", alt.value([5, 4]), alt.value([1, 0])),
+    )
+    points = base.mark_point(size=60, color=EXPECTED_COLOUR).encode(
+        x=x,
+        y="expected_cum:Q",
+        fill=alt.condition("datum.is_actual", alt.value(EXPECTED_COLOUR), alt.value("white")),
+        tooltip=tooltip,
+    )
+    now_rule = (
+        alt.Chart({"values": [{"d": date(as_of.year, as_of.month, 1).isoformat()}]})
+        .mark_rule(color="#868e96", strokeDash=[2, 2])
+        .encode(x="d:T")
+    )
+    return danish(alt.layer(path, points, now_rule).properties(height=height))

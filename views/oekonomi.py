@@ -7,22 +7,18 @@ Thin: every figure comes from metrics.reports; this file formats and lays out.
 
 from __future__ import annotations
 
-from datetime import date
-
-import altair as alt
-import polars as pl
 import streamlit as st
 
 from metrics import drill, reports
 from metrics.export import economy_columns, with_total_row
+from ui.charts import budget_expected_bars, expected_path
 from ui.context import page_context
-from ui.fmt import danish, fmt_date, fmt_dkk, fmt_pct, md_escape, url_echo
+from ui.fmt import fmt_date, fmt_dkk, fmt_pct, md_escape, url_echo
 from ui.rows import show_rows
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
 
 PAGE = "oekonomi"
 P_GROUPING = "gruppering"
-BUDGET_COLOUR, EXPECTED_COLOUR, ACTUAL_COLOUR = "#adb5bd", "#1c7ed6", "#1864ab"
 
 ctx = page_context()
 if ctx is None:
@@ -123,79 +119,12 @@ if selected is not None:
 if by in ("kind_id", "category"):
     st.caption("Budgettet lægges pr. konto og enhed, så det kan ikke fordeles på indsatstyper og kategorier.")
 # one under the other: side by side, the account names and the legends were cut
-left, right = st.container(), st.container()
-with left:
-    bars = (
-        alt.Chart(
-            table.filter(~pl.col("is_total")).select("label", "budget", "expected"),
-            title=f"Budget og forventet pr. {group_name.lower()}",
-        )
-        .transform_fold(["budget", "expected"], as_=["serie", "kr"])
-        .transform_calculate(Serie="datum.serie == 'budget' ? 'Budget' : 'Forventet'")
-        .mark_bar()
-        .encode(
-            y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=420)),
-            x=alt.X("kr:Q", title="kr.", axis=alt.Axis(format=",.0f")),
-            yOffset=alt.YOffset("Serie:N", sort=["Budget", "Forventet"]),
-            color=alt.Color(
-                "Serie:N",
-                scale=alt.Scale(domain=["Budget", "Forventet"], range=[BUDGET_COLOUR, EXPECTED_COLOUR]),
-                legend=alt.Legend(orient="bottom", title=None, labelLimit=0),
-            ),
-            tooltip=[
-                alt.Tooltip("label:N", title=group_name),
-                alt.Tooltip("Serie:N", title="Serie"),
-                alt.Tooltip("kr:Q", title="kr.", format=",.0f"),
-            ],
-        )
-    )
-    st.altair_chart(danish(bars), width="stretch")
-
-with right:
-    monthly = reports.economy_monthly(ctx.ex, ctx.scope, ctx.as_of)
-    month_now = date(ctx.as_of.year, ctx.as_of.month, 1)
-    base = alt.Chart(monthly, title=f"Akkumuleret mod budget, {ctx.as_of.year}")
-    x = alt.X("month:T", title=None, axis=alt.Axis(format="%b", tickCount="month"))
-    tooltip = [
-        alt.Tooltip("month:T", title="Måned", format="%B %Y"),
-        alt.Tooltip("actual_cum:Q", title="Forbrug akkumuleret", format=",.0f"),
-        alt.Tooltip("committed_cum:Q", title="Disponeret akkumuleret", format=",.0f"),
-        alt.Tooltip("expected_cum:Q", title="Forbrug + disponeret", format=",.0f"),
-        alt.Tooltip("budget_path:Q", title="Budget, lige fordelt", format=",.0f"),
-    ]
-    lines = base.transform_fold(["expected_cum", "budget_path"], as_=["serie", "kr"]).transform_calculate(
-        Serie="datum.serie == 'budget_path' ? 'Budget, lige fordelt over året' : 'Forbrug + disponeret'"
-    )
-    path = lines.mark_line().encode(
-        x=x,
-        y=alt.Y("kr:Q", title="kr.", axis=alt.Axis(format=",.0f")),
-        color=alt.Color(
-            "Serie:N",
-            scale=alt.Scale(
-                domain=["Forbrug + disponeret", "Budget, lige fordelt over året"],
-                range=[EXPECTED_COLOUR, BUDGET_COLOUR],
-            ),
-            legend=alt.Legend(orient="bottom", title=None, labelLimit=0),
-        ),
-        strokeDash=alt.condition("datum.serie == 'budget_path'", alt.value([5, 4]), alt.value([1, 0])),
-    )
-    # Filled points: booked months; hollow points: months ahead (committed amounts).
-    points = base.mark_point(size=60, color=EXPECTED_COLOUR).encode(
-        x=x,
-        y="expected_cum:Q",
-        fill=alt.condition("datum.is_actual", alt.value(EXPECTED_COLOUR), alt.value("white")),
-        tooltip=tooltip,
-    )
-    now_rule = (
-        alt.Chart({"values": [{"d": month_now.isoformat()}]})
-        .mark_rule(color="#868e96", strokeDash=[2, 2])
-        .encode(x="d:T")
-    )
-    st.altair_chart(danish(alt.layer(path, points, now_rule).properties(height=300)), width="stretch")
-    st.caption(
-        f"Fyldte punkter: bogført forbrug til og med {fmt_date(ctx.as_of)}. Åbne punkter: derefter lægges de "
-        "disponerede beløb til måned for måned. December-punktet er det forventede regnskab."
-    )
+st.altair_chart(budget_expected_bars(table, group_name), width="stretch")
+st.altair_chart(expected_path(reports.economy_monthly(ctx.ex, ctx.scope, ctx.as_of), ctx.as_of), width="stretch")
+st.caption(
+    f"Fyldte punkter: bogført forbrug til og med {fmt_date(ctx.as_of)}. Åbne punkter: derefter lægges de "
+    "disponerede beløb til måned for måned. December-punktet er det forventede regnskab."
+)
 
 # --- the most expensive cases ---------------------------------------------------------------
 

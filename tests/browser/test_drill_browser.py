@@ -97,6 +97,15 @@ def test_economy_on_a_phone(phone: App) -> None:
     _assert_on_screen(phone, grid, ["label", "deviation"])
     # the "I alt" row is pinned under the rows
     expect(grid.locator(".ag-floating-bottom .ag-cell[col-id='label']").first).to_have_text("I alt")
+    # both charts, their legends included, are drawn within the screen's width
+    charts = phone.main.locator('[data-testid="stVegaLiteChart"]')
+    expect(charts).to_have_count(2)
+    for chart in charts.all():
+        chart.scroll_into_view_if_needed()
+        drawn = chart.locator("canvas, svg.marks").first
+        drawn.wait_for(state="visible")
+        box = drawn.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE[0] + 0.5, box
     phone.assert_clean()
 
 
