@@ -97,7 +97,8 @@ def test_economy_on_a_phone(phone: App) -> None:
     _assert_on_screen(phone, grid, ["label", "deviation"])
     # the "I alt" row is pinned under the rows
     expect(grid.locator(".ag-floating-bottom .ag-cell[col-id='label']").first).to_have_text("I alt")
-    # both charts, their legends included, are drawn within the screen's width
+    # both charts are drawn within the screen's width (their legends, one entry per line, inside:
+    # tests/test_ui_charts.py)
     charts = phone.main.locator('[data-testid="stVegaLiteChart"]')
     expect(charts).to_have_count(2)
     for chart in charts.all():
