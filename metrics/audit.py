@@ -608,6 +608,12 @@ def can_read_audit(viewer: Viewer) -> bool:
     return viewer.role in AUDIT_READERS
 
 
+def local_today(now: datetime | None = None) -> date:
+    """Today in Danish local time (the server may run in UTC: from 23:00 or 22:00 UTC it is
+    already tomorrow in Denmark, and the log's days are Danish days)."""
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(LOCAL_TZ)).date()
+
+
 def _local_day_start_utc(d: date) -> str:
     return _ts(datetime.combine(d, time.min, tzinfo=ZoneInfo(LOCAL_TZ)))
 

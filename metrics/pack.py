@@ -29,6 +29,7 @@ import polars as pl
 
 from metrics import registry
 from metrics.access import Viewer
+from metrics.audit import local_today
 from metrics.charts import cumulative_path, deviation_bars, to_svg
 from metrics.export import (
     BUDGET_STATUS_TEXT,
@@ -600,7 +601,7 @@ def pdf_data(a: Agenda, comments: pl.DataFrame, made: datetime | None = None) ->
         "extract": fmt_date(a.extract_as_of),
         "as_of": fmt_date(a.as_of),
         "previous": fmt_date(a.previous_as_of) if a.previous_as_of else None,
-        "made": fmt_date(made or datetime.now()),
+        "made": fmt_date(made or local_today()),
         "header": [[k, v] for k, v in header(a).items()],
         "points": [
             {

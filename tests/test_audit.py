@@ -15,7 +15,7 @@ import pytest
 
 from metrics import audit
 from metrics.access import AccessDenied, Viewer, viewer_for_employee
-from metrics.audit import AuditEvent, append, append_many, count_events, search
+from metrics.audit import AuditEvent, append, append_many, count_events, local_today, search
 from metrics.extract import Extract
 from tests.conftest import make_extract
 from tests.support_access import AS_OF, tables
@@ -210,3 +210,12 @@ def test_concurrent_processes_lose_nothing(tmp_path: Path) -> None:
         for f in [pool.submit(_write, str(db), w, start) for w in range(WRITERS)]:
             f.result()
     _check_all_there(db)
+
+
+def test_local_today_is_the_danish_day() -> None:
+    # winter (CET, UTC+1): 23:30 UTC on 29 November is 00:30 on 30 November in Denmark
+    assert local_today(datetime(2026, 11, 29, 23, 30, tzinfo=UTC)) == date(2026, 11, 30)
+    assert local_today(datetime(2026, 11, 29, 22, 59, tzinfo=UTC)) == date(2026, 11, 29)
+    # summer (CEST, UTC+2): the day turns at 22:00 UTC
+    assert local_today(datetime(2026, 6, 14, 22, 0, tzinfo=UTC)) == date(2026, 6, 15)
+    assert local_today(datetime(2026, 6, 14, 21, 59, tzinfo=UTC)) == date(2026, 6, 14)

@@ -18,7 +18,7 @@ import streamlit as st
 
 from metrics import notes as N
 from metrics.access import AccessDenied, Viewer
-from metrics.audit import LOCAL_TZ
+from metrics.audit import LOCAL_TZ, local_today
 from metrics.extract import Extract
 from metrics.notes import KIND_LABELS, STATUS_LABELS, STATUSES, EditConflict, NoteError, NoteVersion, Subject
 from metrics.org import org_tree
@@ -404,7 +404,7 @@ def action_status_panel(
             format_func=STATUS_LABELS.__getitem__,
             key=f"{key}_status",
         )
-        st.date_input("Dato", value=date.today(), key=f"{key}_dato", format="DD.MM.YYYY")
+        st.date_input("Dato", value=local_today(), key=f"{key}_dato", format="DD.MM.YYYY")
         st.text_input("Note (valgfri)", key=f"{key}_note", max_chars=2000)
         st.form_submit_button(
             "Gem status",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import polars as pl
 import streamlit as st
@@ -15,6 +15,7 @@ from metrics.audit import (
     LOCAL_TZ,
     AuditUnreadable,
     can_read_audit,
+    local_today,
     search,
     verify_configured,
 )
@@ -69,7 +70,7 @@ else:
         icon="🚨",
     )
 
-today = datetime.now().astimezone().date()
+today = local_today()
 c1, c2, c3 = st.columns(3)
 person = c1.text_input(
     "Medarbejder", key="rev_person", help="Medarbejder-id, eller en del af navn eller e-mail."
