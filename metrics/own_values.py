@@ -146,7 +146,11 @@ def own_values(
     """month (first day), value (null when undefined) for the months of `mark_months`."""
     check_scope(ex, scope)
     months = mark_months(ex, as_of, count)
-    values = [own_value(ex, metric_id, scope, m, as_of).value for m in months]
+    if metric_id in OVER_MONTH:
+        values = [own_value(ex, metric_id, scope, m, as_of).value for m in months]
+    else:  # the value at each month's end: one grouped pass per year (metrics.trends), as own_value
+        ends = [min(month_end(m.year, m.month), as_of) for m in months]
+        values = [v.value for v in registry.values_at(ex, metric_id, scope, ends)]
     return pl.DataFrame({"month": months, "value": values}, schema={"month": pl.Date, "value": pl.Float64})
 
 

@@ -71,3 +71,26 @@ def test_trend_frame_by_hand(tree_ex: Extract) -> None:  # noqa: F811
     # February, 3 from the end of March
     assert t["value"].to_list() == [4.0, 4.0, 3.0, 3.0, 3.0, 3.0]
     assert t["as_of"].to_list()[-1] == AS_OF
+
+
+def test_own_values_equal_each_months_own_value(small_extract: Extract) -> None:
+    """The signal mark's 24 own values: month-end KPIs come from the grouped pass
+    (registry.values_at), the rest month by month; both equal own_value of each month."""
+    from metrics.own_values import OVER_MONTH, mark_months, own_value, own_values
+
+    ex = small_extract
+    as_of = FIXTURE_END
+    months = mark_months(ex, as_of)
+    assert len(months) > 12  # the mark spans more than one year: the grouped pass runs per year
+    tree = org_tree(ex)
+    team = next(u for u in tree.parent if not tree.children.get(u))
+    checked = 0
+    for scope in (Scope.unit(tree.root), Scope.unit(team)):
+        for metric in registry.metric_ids(ex):
+            got = own_values(ex, metric, scope, as_of)
+            assert got["month"].to_list() == months
+            for m, value in zip(months, got["value"].to_list(), strict=True):
+                _same(KpiValue(value, 0), KpiValue(own_value(ex, metric, scope, m, as_of).value, 0), f"{metric} {m}")
+                checked += 1
+    assert checked > 2 * 24 * 10
+    assert set(registry.metric_ids(ex)) - set(OVER_MONTH)  # some metrics take the grouped path
