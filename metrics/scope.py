@@ -155,25 +155,32 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
             inside = _in_units(ex, source, units)
             keep = inside if keep is None else keep & inside
         rows = row_keys(ex, source)
+        # the intervention's row in the interventions table: an integer key for joining payments
+        # to their intervention (the row key of a payment, the row itself of an intervention)
+        iv_key = None
+        if source == "interventions":
+            iv_key = pl.int_range(raw.height, dtype=pl.UInt32, eager=True)
+        elif source == "payments":
+            iv_key = rows
         if table in _NARROW:  # filter only the columns kept (not payment_id's 16 bytes a row)
             raw = raw.select(c for c in _NARROW[table] if c in raw.columns)
         if keep is not None:
             raw, rows = raw.filter(keep), rows.filter(keep)
+            iv_key = None if iv_key is None else iv_key.filter(keep)
+        iv_keys = [] if iv_key is None else [iv_key.alias("intervention_key")]
+        if table in _NARROW:
+            wanted = _NARROW[table]
+            from_cases = [c for c in wanted if c not in raw.columns and c != "intervention_key"]
+            case_rows = row_keys(ex, "interventions").gather(rows) if source == "payments" else rows
+            cases = _case_frame(ex).select(from_cases)[case_rows]
+            return raw.hstack([*cases.get_columns(), *iv_keys]).select(wanted)
         if source == "interventions":
             kinds = ex["intervention_kinds"].select(
                 "kind_id", "category", "account", pl.col("name").alias("kind_name")
             )
             cases = _case_frame(ex).select("unit_id", "caseworker_id", "case_key", "unit_key")
-            return raw.hstack(cases[rows].get_columns()).join(
+            return raw.hstack([*cases[rows].get_columns(), *iv_keys]).join(
                 kinds, on="kind_id", how="left", maintain_order="left"
-            )
-        if table in _NARROW:
-            wanted = _NARROW[table]
-            from_cases = [c for c in wanted if c not in raw.columns]
-            case_rows = row_keys(ex, "interventions").gather(rows) if source == "payments" else rows
-            cases = _case_frame(ex).select(from_cases)[case_rows]
-            return (
-                raw.select(c for c in wanted if c in raw.columns).hstack(cases.get_columns()).select(wanted)
             )
         if source == "payments":
             # the intervention's case and kind, gathered row by row from the case and kind tables
@@ -194,7 +201,7 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
                 "caseworker_id",
                 "unit_key",
             )
-            return raw.hstack(parent.get_columns()).with_columns(
+            return raw.hstack([*parent.get_columns(), *iv_keys]).with_columns(
                 pl.col("period").dt.year().alias("period_year")
             )
         cases = _case_frame(ex).select("unit_id", "caseworker_id", "unit_key")
@@ -351,9 +358,15 @@ def scoped_payments_udgift(ex: Extract, scope: Scope, year: int) -> pl.DataFrame
 
 
 def scoped_payments_economy(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
-    """`scoped_payments_year` with only the columns actual and committed count on (intervention_id,
-    period, posted_on, amount; case_key and unit_key as in the udgift frame). Cached."""
+    """`scoped_payments_year` with only the columns actual and committed count on (period,
+    posted_on, amount, intervention_key; case_key and unit_key as in the udgift frame). Cached."""
     return scoped_year(ex, "payments_economy", scope, year)
+
+
+def scoped_interventions_economy(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
+    """`scoped_interventions_year` with only the columns committed counts on (intervention_key,
+    decided_on, start_on, end_on, monthly_cost; case_key and unit_key for scoping). Cached."""
+    return scoped_year(ex, "interventions_economy", scope, year)
 
 
 def overlaps_year(year: int) -> pl.Expr:
@@ -391,13 +404,24 @@ _SOURCE = {
     "deadlines_kpi": "deadlines",
     "payments_udgift": "payments",
     "payments_economy": "payments",
+    "interventions_economy": "interventions",
 }
 # Narrow variants of a table: only the columns a KPI needs (and scoping needs). The KPIs and
 # their trends never build payments with every column (only economy_table's groupings need
 # those), and the year before as_of, which only udgift_pr_sag's change asks for, is narrower still.
 _NARROW: dict[str, tuple[str, ...]] = {
     "payments_udgift": ("period", "posted_on", "amount", "case_key", "unit_key"),
-    "payments_economy": ("intervention_id", "period", "posted_on", "amount", "case_key", "unit_key"),
+    "payments_economy": ("intervention_key", "period", "posted_on", "amount", "case_key", "unit_key"),
+    # the economy KPIs' interventions: committed, and its trend (economy_table groups the full frame)
+    "interventions_economy": (
+        "intervention_key",
+        "decided_on",
+        "start_on",
+        "end_on",
+        "monthly_cost",
+        "case_key",
+        "unit_key",
+    ),
     # the deadline KPIs and their trends and cascade (the drill-down's rows keep every column)
     "deadlines_kpi": ("kind", "due_on", "done_on", "case_key", "unit_key"),
     "deadlines_open": ("kind", "due_on", "done_on", "case_key", "unit_key"),
@@ -405,6 +429,7 @@ _NARROW: dict[str, tuple[str, ...]] = {
 _YEAR_FILTERS["payments_udgift"] = _YEAR_FILTERS["payments"]
 _YEAR_FILTERS["payments_economy"] = _YEAR_FILTERS["payments"]
 _YEAR_FILTERS["deadlines_kpi"] = _YEAR_FILTERS["deadlines"]
+_YEAR_FILTERS["interventions_economy"] = _YEAR_FILTERS["interventions"]
 
 
 def scoped_year(ex: Extract, table: str, scope: Scope, year: int) -> pl.DataFrame:
