@@ -18,7 +18,7 @@ from typing import Literal
 
 import polars as pl
 
-from metrics.extract import Extract
+from metrics.extract import STORED_AS_ROWS, Extract, row_column
 from metrics.org import org_tree
 
 CASE_TABLES = ("cases", "interventions", "payments", "deadlines")
@@ -110,7 +110,11 @@ def row_keys(ex: Extract, table: str) -> pl.Series:
     if isinstance(hit, pl.Series):
         return hit
     column, parent = _ROW_KEYS[table]
-    out = _row_of(ex[table][column], ex[parent][column])
+    stored = ex.stored(table)
+    if row_column(column) in stored.columns:  # kept as these keys (`prepare`)
+        out = stored.get_column(row_column(column)).alias("row")
+    else:
+        out = _row_of(ex[table][column], ex[parent][column])
     ex._cache[key] = out
     return out
 
@@ -126,9 +130,12 @@ def _kind_rows(ex: Extract) -> pl.Series:
 
 
 def prepare(ex: Extract) -> Extract:
-    """Build the integer keys the scoped tables are made from (called by the loader)."""
+    """Build the integer keys the scoped tables are made from (called by the loader), and keep
+    the columns of `STORED_AS_ROWS` as those keys instead of their strings."""
     for table in _ROW_KEYS:
         row_keys(ex, table)
+    for table in STORED_AS_ROWS:
+        ex.store_as_rows(table, row_keys(ex, table))
     return ex
 
 
@@ -148,7 +155,7 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
     and case-based tables are scoped and joined through integer row keys, so a team's rows cost
     what they are, not what the whole extract is."""
     source = _SOURCE.get(table, table)
-    raw = ex[source]
+    raw = ex.stored(source)
     if source in _ROW_KEYS:
         keep = raw.select(_YEAR_FILTERS[table](year)).to_series() if year is not None else None
         if units is not None:
@@ -201,8 +208,10 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
                 "caseworker_id",
                 "unit_key",
             )
-            return raw.hstack([*parent.get_columns(), *iv_keys]).with_columns(
-                pl.col("period").dt.year().alias("period_year")
+            return (
+                ex.restore(source, raw)
+                .hstack([*parent.get_columns(), *iv_keys])
+                .with_columns(pl.col("period").dt.year().alias("period_year"))
             )
         cases = _case_frame(ex).select("unit_id", "caseworker_id", "unit_key")
         return raw.hstack(cases[rows].get_columns())
