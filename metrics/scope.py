@@ -215,6 +215,9 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
             )
         cases = _case_frame(ex).select("unit_id", "caseworker_id", "unit_key")
         return raw.hstack(cases[rows].get_columns())
+    narrow = _NARROW.get(table)
+    if narrow is not None:  # only the columns kept (and the case_id a caseworker is found by)
+        raw = raw.select(c for c in (*narrow, "case_id") if c in raw.columns)
     if year is not None:
         raw = raw.filter(_YEAR_FILTERS[table](year))
     table = source
@@ -225,7 +228,8 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
         # the case's caseworker gathered by row (a null or unknown case_id gives null, as a left join
         # would): no hash table over every case's string id, whose memory outlives the join
         rows = _row_of(raw["case_id"], _case_frame(ex)["case_id"])
-        return raw.with_columns(_case_frame(ex)["caseworker_id"].gather(rows))
+        out = raw.with_columns(_case_frame(ex)["caseworker_id"].gather(rows))
+        return out if narrow is None else out.select(narrow)
     if table == "absences":
         emp = ex["employees"].select("employee_id", "unit_id", "fte", "employed_from", "employed_to")
         if units is not None:
@@ -414,6 +418,7 @@ _SOURCE = {
     "payments_udgift": "payments",
     "payments_economy": "payments",
     "interventions_economy": "interventions",
+    "notifications_kpi": "notifications",
 }
 # Narrow variants of a table: only the columns a KPI needs (and scoping needs). The KPIs and
 # their trends never build payments with every column (only economy_table's groupings need
@@ -421,6 +426,9 @@ _SOURCE = {
 _NARROW: dict[str, tuple[str, ...]] = {
     "payments_udgift": ("period", "posted_on", "amount", "case_key", "unit_key"),
     "payments_economy": ("intervention_key", "period", "posted_on", "amount", "case_key", "unit_key"),
+    # the notification KPIs and their trends (unit_id and caseworker_id for scoping; the
+    # drill-down and the cascade keep every column)
+    "notifications_kpi": ("received_at", "assessed_at", "unit_id", "caseworker_id"),
     # the economy KPIs' interventions: committed, and its trend (economy_table groups the full frame)
     "interventions_economy": (
         "intervention_key",
@@ -439,6 +447,7 @@ _YEAR_FILTERS["payments_udgift"] = _YEAR_FILTERS["payments"]
 _YEAR_FILTERS["payments_economy"] = _YEAR_FILTERS["payments"]
 _YEAR_FILTERS["deadlines_kpi"] = _YEAR_FILTERS["deadlines"]
 _YEAR_FILTERS["interventions_economy"] = _YEAR_FILTERS["interventions"]
+_YEAR_FILTERS["notifications_kpi"] = _YEAR_FILTERS["notifications"]
 
 
 def scoped_year(ex: Extract, table: str, scope: Scope, year: int) -> pl.DataFrame:
@@ -456,6 +465,12 @@ def scoped_deadlines_kpi(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
     """`scoped_year(ex, "deadlines", scope, year)` with only the columns the deadline KPIs count on
     (kind, due_on, done_on) and scoping needs."""
     return scoped_year(ex, "deadlines_kpi", scope, year)
+
+
+def scoped_notifications_kpi(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
+    """`scoped_year(ex, "notifications", scope, year)` with only the columns the notification KPIs
+    count on (received_at, assessed_at) and scoping needs (unit_id, caseworker_id). Cached."""
+    return scoped_year(ex, "notifications_kpi", scope, year)
 
 
 def scoped_interventions_year(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:

@@ -23,6 +23,7 @@ from metrics.scope import (
     scoped,
     scoped_deadlines_kpi,
     scoped_interventions_economy,
+    scoped_notifications_kpi,
     scoped_payments_economy,
     scoped_payments_udgift,
     scoped_year,
@@ -184,7 +185,7 @@ def _deadlines_met(kind: str | None) -> OverDates:
 
 def underretninger_antal(ex: Extract, scope: Scope, days: Sequence[date]) -> list[KpiValue]:
     """received_at in YTD before T = d + 1 day: the received date ≤ d."""
-    n = scoped_year(ex, "notifications", scope, days[0].year).select(
+    n = scoped_notifications_kpi(ex, scope, days[0].year).select(
         pl.col("received_at").dt.date().alias("day")
     )
     acc = _cumulative(n.filter(pl.col("day") <= days[-1]), days, "day", [pl.len().alias("n")])
