@@ -38,6 +38,16 @@ def row_column(column: str) -> str:
     return f"{column}__row"
 
 
+def chunked_like(s: pl.Series, like: pl.Series) -> pl.Series:
+    """`s` (as long as `like`) in `like`'s chunks (slices, no copy). A frame whose columns are
+    chunked differently is copied whole into one chunk by the next select or filter on it."""
+    parts, offset = [], 0
+    for chunk in like.get_chunks():
+        parts.append(s.slice(offset, chunk.len()))
+        offset += chunk.len()
+    return pl.concat(parts, rechunk=False) if len(parts) > 1 else s
+
+
 @dataclass
 class Extract:
     """Accepted rows of every contract table (contract columns only, contract dtypes).
@@ -79,13 +89,7 @@ class Extract:
         df = self.tables[table]
         if column not in df.columns or rows.len() != df.height or rows.null_count():
             return
-        # chunked as the column it replaces (slices, no copy): a frame whose columns are chunked
-        # differently is copied whole into one chunk by the next select or filter on it
-        parts, offset = [], 0
-        for chunk in df.get_column(column).get_chunks():
-            parts.append(rows.slice(offset, chunk.len()))
-            offset += chunk.len()
-        keys = pl.concat(parts, rechunk=False).cast(pl.UInt32).alias(column)
+        keys = chunked_like(rows.cast(pl.UInt32), df.get_column(column)).alias(column)
         self.tables[table] = df.with_columns(keys).rename({column: row_column(column)})
 
     def present(self, table: str) -> bool:

@@ -18,7 +18,7 @@ from typing import Literal
 
 import polars as pl
 
-from metrics.extract import STORED_AS_ROWS, Extract, row_column
+from metrics.extract import STORED_AS_ROWS, Extract, chunked_like, row_column
 from metrics.org import org_tree
 
 CASE_TABLES = ("cases", "interventions", "payments", "deadlines")
@@ -53,13 +53,13 @@ def _case_frame(ex: Extract) -> pl.DataFrame:
     hit = ex._cache.get("enriched:case_keys")
     if isinstance(hit, pl.DataFrame):
         return hit
-    out = ex["cases"].select("case_id", "unit_id", "caseworker_id").with_row_index("case_key")
-    out = out.select(
-        "case_id",
-        "unit_id",
-        "caseworker_id",
-        "case_key",
-        pl.col("unit_id").replace_strict(unit_keys(ex), return_dtype=pl.UInt32).alias("unit_key"),
+    cases = ex["cases"]
+    unit_key = cases.get_column("unit_id").replace_strict(unit_keys(ex), return_dtype=pl.UInt32)
+    # the keys in the chunks of the id columns, so the frame shares those, not copies them
+    like = cases.get_column("case_id")
+    out = cases.select("case_id", "unit_id", "caseworker_id").with_columns(
+        chunked_like(pl.int_range(cases.height, dtype=pl.UInt32, eager=True), like).alias("case_key"),
+        chunked_like(unit_key.rechunk(), like).alias("unit_key"),
     )
     ex._cache["enriched:case_keys"] = out
     return out
