@@ -54,7 +54,10 @@ def _case_frame(ex: Extract) -> pl.DataFrame:
     if isinstance(hit, pl.DataFrame):
         return hit
     cases = ex["cases"]
-    unit_key = cases.get_column("unit_id").replace_strict(unit_keys(ex), return_dtype=pl.UInt32)
+    # unit_keys numbers the sorted unit ids, so a unit's key is its place in this Enum (a fifth of
+    # the transient memory of replace_strict with the dict)
+    units = pl.Enum(sorted(unit_keys(ex)))
+    unit_key = cases.get_column("unit_id").cast(units).to_physical().cast(pl.UInt32)
     # the keys in the chunks of the id columns, so the frame shares those, not copies them
     like = cases.get_column("case_id")
     out = cases.select("case_id", "unit_id", "caseworker_id").with_columns(
