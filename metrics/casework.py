@@ -46,7 +46,7 @@ from metrics.economy import (
 from metrics.extract import Extract
 from metrics.kpis import active_on, overdue
 from metrics.org import org_tree
-from metrics.scope import Scope, scoped
+from metrics.scope import Scope, row_keys, scoped
 from metrics.staff import employed_on
 from metrics.values import KpiValue, month_end
 
@@ -432,8 +432,14 @@ def case_detail(ex: Extract, viewer: Viewer, case_id: str, as_of: date) -> CaseD
     iv = iv_all.filter(known_intervention(as_of))
     # Straight from the payments table by intervention: enriching the whole payment history
     # for one case would cost seconds on a large extract.
-    pay_all = ex["payments"].filter(
-        pl.col("intervention_id").is_in(iv_all["intervention_id"].implode()) & (pl.col("posted_on") <= as_of)
+    # (by the intervention's row: payments keep intervention_id as it, see STORED_AS_ROWS)
+    stored = ex.stored("payments")
+    pay_all = ex.restore(
+        "payments",
+        stored.filter(
+            row_keys(ex, "payments").is_in(iv_all["intervention_key"].implode())
+            & (stored.get_column("posted_on") <= as_of)
+        ),
     )
     timeline_start = min([row["opened_on"], *iv["start_on"].to_list()])
     timeline_end = max([month_end(year, 12), *iv["end_on"].drop_nulls().to_list()])

@@ -30,7 +30,7 @@ from metrics.economy import economy_group_cases
 from metrics.extract import Extract
 from metrics.kpis import active_on, eligible_24h, on_time_24h, overdue
 from metrics.org import org_tree
-from metrics.scope import Scope, scoped, scoped_year
+from metrics.scope import Scope, row_keys, scoped, scoped_year
 from metrics.staff import employed_on
 from metrics.values import cutoff, year_start
 
@@ -249,13 +249,14 @@ def last_activity(ex: Extract, as_of: date) -> pl.DataFrame:
     hit = ex._cache.get(key)
     if isinstance(hit, pl.DataFrame):
         return hit
-    iv = ex["interventions"].select("intervention_id", "case_id")
+    # by the intervention's row (payments keep intervention_id as it, see STORED_AS_ROWS)
+    iv = ex["interventions"].select("case_id").with_row_index("row")
     pay = (
-        ex["payments"]
+        pl.DataFrame({"row": row_keys(ex, "payments"), "posted_on": ex.stored("payments")["posted_on"]})
         .filter(pl.col("posted_on") <= as_of)
-        .group_by("intervention_id")
+        .group_by("row")
         .agg(pl.col("posted_on").max().alias("d"))
-        .join(iv, on="intervention_id", how="inner")
+        .join(iv, on="row", how="inner")
         .select("case_id", "d")
     )
     decided = (

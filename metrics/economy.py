@@ -17,6 +17,7 @@ from metrics.scope import (
     Scope,
     _memo,
     scoped,
+    scoped_interventions_economy,
     scoped_interventions_year,
     scoped_payments_economy,
     scoped_payments_udgift,
@@ -77,31 +78,35 @@ def with_prepaid(interventions: pl.DataFrame, payments: pl.DataFrame, as_of: dat
     cols = [_prepaid_col(m) for m in later]
     if not later:
         return interventions
+    # the enriched frames carry intervention_key, the intervention's row: an integer to join on
+    key = (
+        "intervention_key"
+        if "intervention_key" in interventions.columns and "intervention_key" in payments.columns
+        else "intervention_id"
+    )
     # plain date comparisons: this scans every payment of the scope's year
     ahead = payments.filter(
         (pl.col("period") >= date(as_of.year, later[0], 1))
         & (pl.col("period") <= date(as_of.year, 12, 31))
         & (pl.col("posted_on") <= as_of)
     )
-    sums = ahead.group_by("intervention_id", pl.col("period").dt.month().alias("m")).agg(
-        pl.col("amount").sum()
-    )
+    sums = ahead.group_by(key, pl.col("period").dt.month().alias("m")).agg(pl.col("amount").sum())
     wide = (
         sums.select(
-            "intervention_id",
+            key,
             *[
                 pl.when(pl.col("m") == m).then(pl.col("amount").clip(lower_bound=0.0)).otherwise(0.0).alias(c)
                 for m, c in zip(later, cols, strict=True)
             ],
         )
-        .group_by("intervention_id")
+        .group_by(key)
         .agg(pl.col(cols).sum())
     )
     if wide.height == 0:
         return interventions.drop(cols, strict=False).with_columns(pl.lit(0.0).alias(c) for c in cols)
     return (
         interventions.drop(cols, strict=False)
-        .join(wide, on="intervention_id", how="left")
+        .join(wide, on=key, how="left", maintain_order="left")
         .with_columns(pl.col(cols).fill_null(0.0))
     )
 
@@ -153,7 +158,7 @@ def _has_budget(scope: Scope) -> bool:
 def economy_total(ex: Extract, scope: Scope, as_of: date) -> EconomyFigures:
     pay = scoped_payments_economy(ex, scope, as_of.year)
     act = actual(pay, as_of)
-    com = committed(scoped_interventions_year(ex, scope, as_of.year), pay, as_of)
+    com = committed(scoped_interventions_economy(ex, scope, as_of.year), pay, as_of)
     bud = budget(scoped(ex, "budgets", scope), as_of.year) if _has_budget(scope) else None
     exp = act + com
     return EconomyFigures(bud, act, com, exp, None if bud is None else bud - exp)

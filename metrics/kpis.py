@@ -13,7 +13,14 @@ import polars as pl
 
 from metrics.extract import Extract
 from metrics.org import org_tree
-from metrics.scope import Scope, scoped, scoped_deadlines_kpi, scoped_open_deadlines, scoped_year
+from metrics.scope import (
+    Scope,
+    scoped,
+    scoped_deadlines_kpi,
+    scoped_notifications_kpi,
+    scoped_open_deadlines,
+    scoped_year,
+)
 from metrics.staff import employed_on
 from metrics.values import KpiValue, cutoff, ratio, year_start
 
@@ -313,11 +320,11 @@ def frister_overskredne(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
 
 
 def underretninger_antal(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
-    return underretninger_antal_frames(scoped_year(ex, "notifications", scope, as_of.year), as_of)
+    return underretninger_antal_frames(scoped_notifications_kpi(ex, scope, as_of.year), as_of)
 
 
 def underretninger_24t_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:
-    return underretninger_24t_pct_frames(scoped_year(ex, "notifications", scope, as_of.year), as_of)
+    return underretninger_24t_pct_frames(scoped_notifications_kpi(ex, scope, as_of.year), as_of)
 
 
 def sygefravaer_pct(ex: Extract, scope: Scope, as_of: date) -> KpiValue:

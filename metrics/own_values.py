@@ -118,7 +118,7 @@ def first_data_month(ex: Extract) -> date | None:
         ("contacts", "received_at"),
         ("measurements", "period_end"),
     ):
-        value = ex[table][column].min()
+        value = ex.stored(table)[column].min()
         if isinstance(value, datetime):
             firsts.append(value.date())
         elif isinstance(value, date):

@@ -18,7 +18,7 @@ from typing import Literal
 
 import polars as pl
 
-from metrics.extract import Extract
+from metrics.extract import STORED_AS_ROWS, Extract, chunked_like, row_column
 from metrics.org import org_tree
 
 CASE_TABLES = ("cases", "interventions", "payments", "deadlines")
@@ -53,13 +53,18 @@ def _case_frame(ex: Extract) -> pl.DataFrame:
     hit = ex._cache.get("enriched:case_keys")
     if isinstance(hit, pl.DataFrame):
         return hit
-    out = ex["cases"].select("case_id", "unit_id", "caseworker_id").with_row_index("case_key")
-    out = out.select(
-        "case_id",
-        "unit_id",
-        "caseworker_id",
-        "case_key",
-        pl.col("unit_id").replace_strict(unit_keys(ex), return_dtype=pl.UInt32).alias("unit_key"),
+    cases = ex["cases"]
+    # unit_keys numbers the sorted unit ids, so a unit's key is its place in this Enum (a fifth of
+    # the transient memory of replace_strict with the dict)
+    units = pl.Enum(sorted(unit_keys(ex)))
+    unit_key = cases.get_column("unit_id").cast(units).to_physical().cast(pl.UInt32)
+    # the keys in the chunks of the id columns (the frame evenly chunked): measured, the peak after
+    # load and the first KPIs is 15-25 MB lower than with one-chunk keys, though a root-wide gather
+    # from it is slower (README, "Where the memory goes")
+    like = cases.get_column("case_id")
+    out = cases.select("case_id", "unit_id", "caseworker_id").with_columns(
+        chunked_like(pl.int_range(cases.height, dtype=pl.UInt32, eager=True), like).alias("case_key"),
+        chunked_like(unit_key.rechunk(), like).alias("unit_key"),
     )
     ex._cache["enriched:case_keys"] = out
     return out
@@ -110,7 +115,11 @@ def row_keys(ex: Extract, table: str) -> pl.Series:
     if isinstance(hit, pl.Series):
         return hit
     column, parent = _ROW_KEYS[table]
-    out = _row_of(ex[table][column], ex[parent][column])
+    stored = ex.stored(table)
+    if row_column(column) in stored.columns:  # kept as these keys (`prepare`)
+        out = stored.get_column(row_column(column)).alias("row")
+    else:
+        out = _row_of(ex[table][column], ex[parent][column])
     ex._cache[key] = out
     return out
 
@@ -126,9 +135,12 @@ def _kind_rows(ex: Extract) -> pl.Series:
 
 
 def prepare(ex: Extract) -> Extract:
-    """Build the integer keys the scoped tables are made from (called by the loader)."""
+    """Build the integer keys the scoped tables are made from (called by the loader), and keep
+    the columns of `STORED_AS_ROWS` as those keys instead of their strings."""
     for table in _ROW_KEYS:
         row_keys(ex, table)
+    for table in STORED_AS_ROWS:
+        ex.store_as_rows(table, row_keys(ex, table))
     return ex
 
 
@@ -148,32 +160,39 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
     and case-based tables are scoped and joined through integer row keys, so a team's rows cost
     what they are, not what the whole extract is."""
     source = _SOURCE.get(table, table)
-    raw = ex[source]
+    raw = ex.stored(source)
     if source in _ROW_KEYS:
         keep = raw.select(_YEAR_FILTERS[table](year)).to_series() if year is not None else None
         if units is not None:
             inside = _in_units(ex, source, units)
             keep = inside if keep is None else keep & inside
         rows = row_keys(ex, source)
+        # the intervention's row in the interventions table: an integer key for joining payments
+        # to their intervention (the row key of a payment, the row itself of an intervention)
+        iv_key = None
+        if source == "interventions":
+            iv_key = pl.int_range(raw.height, dtype=pl.UInt32, eager=True)
+        elif source == "payments":
+            iv_key = rows
         if table in _NARROW:  # filter only the columns kept (not payment_id's 16 bytes a row)
             raw = raw.select(c for c in _NARROW[table] if c in raw.columns)
         if keep is not None:
             raw, rows = raw.filter(keep), rows.filter(keep)
+            iv_key = None if iv_key is None else iv_key.filter(keep)
+        iv_keys = [] if iv_key is None else [iv_key.alias("intervention_key")]
+        if table in _NARROW:
+            wanted = _NARROW[table]
+            from_cases = [c for c in wanted if c not in raw.columns and c != "intervention_key"]
+            case_rows = row_keys(ex, "interventions").gather(rows) if source == "payments" else rows
+            cases = _case_frame(ex).select(from_cases)[case_rows]
+            return raw.hstack([*cases.get_columns(), *iv_keys]).select(wanted)
         if source == "interventions":
             kinds = ex["intervention_kinds"].select(
                 "kind_id", "category", "account", pl.col("name").alias("kind_name")
             )
             cases = _case_frame(ex).select("unit_id", "caseworker_id", "case_key", "unit_key")
-            return raw.hstack(cases[rows].get_columns()).join(
+            return raw.hstack([*cases[rows].get_columns(), *iv_keys]).join(
                 kinds, on="kind_id", how="left", maintain_order="left"
-            )
-        if table in _NARROW:
-            wanted = _NARROW[table]
-            from_cases = [c for c in wanted if c not in raw.columns]
-            case_rows = row_keys(ex, "interventions").gather(rows) if source == "payments" else rows
-            cases = _case_frame(ex).select(from_cases)[case_rows]
-            return (
-                raw.select(c for c in wanted if c in raw.columns).hstack(cases.get_columns()).select(wanted)
             )
         if source == "payments":
             # the intervention's case and kind, gathered row by row from the case and kind tables
@@ -194,11 +213,16 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
                 "caseworker_id",
                 "unit_key",
             )
-            return raw.hstack(parent.get_columns()).with_columns(
-                pl.col("period").dt.year().alias("period_year")
+            return (
+                ex.restore(source, raw)
+                .hstack([*parent.get_columns(), *iv_keys])
+                .with_columns(pl.col("period").dt.year().alias("period_year"))
             )
         cases = _case_frame(ex).select("unit_id", "caseworker_id", "unit_key")
         return raw.hstack(cases[rows].get_columns())
+    narrow = _NARROW.get(table)
+    if narrow is not None:  # only the columns kept (and the case_id a caseworker is found by)
+        raw = raw.select(c for c in (*narrow, "case_id") if c in raw.columns)
     if year is not None:
         raw = raw.filter(_YEAR_FILTERS[table](year))
     table = source
@@ -209,7 +233,8 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
         # the case's caseworker gathered by row (a null or unknown case_id gives null, as a left join
         # would): no hash table over every case's string id, whose memory outlives the join
         rows = _row_of(raw["case_id"], _case_frame(ex)["case_id"])
-        return raw.with_columns(_case_frame(ex)["caseworker_id"].gather(rows))
+        out = raw.with_columns(_case_frame(ex)["caseworker_id"].gather(rows))
+        return out if narrow is None else out.select(narrow)
     if table == "absences":
         emp = ex["employees"].select("employee_id", "unit_id", "fte", "employed_from", "employed_to")
         if units is not None:
@@ -351,9 +376,15 @@ def scoped_payments_udgift(ex: Extract, scope: Scope, year: int) -> pl.DataFrame
 
 
 def scoped_payments_economy(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
-    """`scoped_payments_year` with only the columns actual and committed count on (intervention_id,
-    period, posted_on, amount; case_key and unit_key as in the udgift frame). Cached."""
+    """`scoped_payments_year` with only the columns actual and committed count on (period,
+    posted_on, amount, intervention_key; case_key and unit_key as in the udgift frame). Cached."""
     return scoped_year(ex, "payments_economy", scope, year)
+
+
+def scoped_interventions_economy(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
+    """`scoped_interventions_year` with only the columns committed counts on (intervention_key,
+    decided_on, start_on, end_on, monthly_cost; case_key and unit_key for scoping). Cached."""
+    return scoped_year(ex, "interventions_economy", scope, year)
 
 
 def overlaps_year(year: int) -> pl.Expr:
@@ -391,13 +422,28 @@ _SOURCE = {
     "deadlines_kpi": "deadlines",
     "payments_udgift": "payments",
     "payments_economy": "payments",
+    "interventions_economy": "interventions",
+    "notifications_kpi": "notifications",
 }
 # Narrow variants of a table: only the columns a KPI needs (and scoping needs). The KPIs and
 # their trends never build payments with every column (only economy_table's groupings need
 # those), and the year before as_of, which only udgift_pr_sag's change asks for, is narrower still.
 _NARROW: dict[str, tuple[str, ...]] = {
     "payments_udgift": ("period", "posted_on", "amount", "case_key", "unit_key"),
-    "payments_economy": ("intervention_id", "period", "posted_on", "amount", "case_key", "unit_key"),
+    "payments_economy": ("intervention_key", "period", "posted_on", "amount", "case_key", "unit_key"),
+    # the notification KPIs and their trends (unit_id and caseworker_id for scoping; the
+    # drill-down and the cascade keep every column)
+    "notifications_kpi": ("received_at", "assessed_at", "unit_id", "caseworker_id"),
+    # the economy KPIs' interventions: committed, and its trend (economy_table groups the full frame)
+    "interventions_economy": (
+        "intervention_key",
+        "decided_on",
+        "start_on",
+        "end_on",
+        "monthly_cost",
+        "case_key",
+        "unit_key",
+    ),
     # the deadline KPIs and their trends and cascade (the drill-down's rows keep every column)
     "deadlines_kpi": ("kind", "due_on", "done_on", "case_key", "unit_key"),
     "deadlines_open": ("kind", "due_on", "done_on", "case_key", "unit_key"),
@@ -405,6 +451,8 @@ _NARROW: dict[str, tuple[str, ...]] = {
 _YEAR_FILTERS["payments_udgift"] = _YEAR_FILTERS["payments"]
 _YEAR_FILTERS["payments_economy"] = _YEAR_FILTERS["payments"]
 _YEAR_FILTERS["deadlines_kpi"] = _YEAR_FILTERS["deadlines"]
+_YEAR_FILTERS["interventions_economy"] = _YEAR_FILTERS["interventions"]
+_YEAR_FILTERS["notifications_kpi"] = _YEAR_FILTERS["notifications"]
 
 
 def scoped_year(ex: Extract, table: str, scope: Scope, year: int) -> pl.DataFrame:
@@ -422,6 +470,12 @@ def scoped_deadlines_kpi(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
     """`scoped_year(ex, "deadlines", scope, year)` with only the columns the deadline KPIs count on
     (kind, due_on, done_on) and scoping needs."""
     return scoped_year(ex, "deadlines_kpi", scope, year)
+
+
+def scoped_notifications_kpi(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
+    """`scoped_year(ex, "notifications", scope, year)` with only the columns the notification KPIs
+    count on (received_at, assessed_at) and scoping needs (unit_id, caseworker_id). Cached."""
+    return scoped_year(ex, "notifications_kpi", scope, year)
 
 
 def scoped_interventions_year(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:

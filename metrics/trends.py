@@ -22,6 +22,8 @@ from metrics.scope import (
     Scope,
     scoped,
     scoped_deadlines_kpi,
+    scoped_interventions_economy,
+    scoped_notifications_kpi,
     scoped_payments_economy,
     scoped_payments_udgift,
     scoped_year,
@@ -117,13 +119,13 @@ def oekonomi_forventet_pct(ex: Extract, scope: Scope, days: Sequence[date]) -> l
     the months after each day's month of interventions decided by it, less what was prepaid by it
     (max(0, due − prepaid) = due − min(due, prepaid), as due and prepaid are ≥ 0)."""
     year = days[0].year
-    pay = scoped_payments_economy(ex, scope, year).select("intervention_id", "period", "posted_on", "amount")
+    pay = scoped_payments_economy(ex, scope, year).select("intervention_key", "period", "posted_on", "amount")
     pay = pay.filter(pl.col("posted_on") <= days[-1])
     act = _cumulative(pay, days, "posted_on", [pl.col("amount").sum(), pl.len().alias("n")])
     months = range(1, 13)
     due = [(pl.col("monthly_cost") * economy.month_share(year, m)).alias(f"due_{m}") for m in months]
-    iv = scoped_year(ex, "interventions", scope, year).select(
-        "intervention_id", "decided_on", "start_on", "end_on", "monthly_cost"
+    iv = scoped_interventions_economy(ex, scope, year).select(
+        "intervention_key", "decided_on", "start_on", "end_on", "monthly_cost"
     )
     dues = _cumulative(iv, days, "decided_on", [e.sum() for e in due])
     month_of = [d.month for d in days]
@@ -136,7 +138,7 @@ def oekonomi_forventet_pct(ex: Extract, scope: Scope, days: Sequence[date]) -> l
             pl.col("period").dt.month().alias("m"),
         )
         dates = pl.DataFrame({"i": range(len(days)), "M": month_of}, schema={"i": pl.Int64, "M": pl.Int8})
-        ivs = iv.filter(pl.col("intervention_id").is_in(ahead["intervention_id"].unique().implode()))
+        ivs = iv.filter(pl.col("intervention_key").is_in(ahead["intervention_key"].unique().implode()))
         ivs = ivs.with_columns(
             pl.Series(list(days), dtype=pl.Date).search_sorted(ivs["decided_on"], side="left").alias("dec"),
             *due,
@@ -145,9 +147,9 @@ def oekonomi_forventet_pct(ex: Extract, scope: Scope, days: Sequence[date]) -> l
         prepaid = (
             ahead.join(dates, how="cross")
             .filter((pl.col("b") <= pl.col("i")) & (pl.col("m") > pl.col("M")))
-            .group_by("i", "intervention_id", "m")
+            .group_by("i", "intervention_key", "m")
             .agg(pl.col("amount").sum().clip(lower_bound=0.0).alias("p"))
-            .join(ivs, on="intervention_id", how="inner")
+            .join(ivs, on="intervention_key", how="inner")
             .filter(pl.col("dec") <= pl.col("i"))
             .group_by("i")
             .agg(pl.min_horizontal(due_m, pl.col("p")).sum().alias("less"))
@@ -183,7 +185,7 @@ def _deadlines_met(kind: str | None) -> OverDates:
 
 def underretninger_antal(ex: Extract, scope: Scope, days: Sequence[date]) -> list[KpiValue]:
     """received_at in YTD before T = d + 1 day: the received date ≤ d."""
-    n = scoped_year(ex, "notifications", scope, days[0].year).select(
+    n = scoped_notifications_kpi(ex, scope, days[0].year).select(
         pl.col("received_at").dt.date().alias("day")
     )
     acc = _cumulative(n.filter(pl.col("day") <= days[-1]), days, "day", [pl.len().alias("n")])

@@ -3,7 +3,7 @@ frame is built first, and the drill-down's deadline rows keep every column."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -68,3 +68,58 @@ def test_drill_rows_keep_every_column() -> None:
     rows = scoped_year(ex, "deadlines", Scope.unit("K"), 2024)
     assert {"deadline_id", "case_id", "unit_id", "caseworker_id"} <= set(rows.columns)
     assert sorted(rows["deadline_id"].to_list()) == ["d2", "d3", "d4"]  # due in 2024
+
+
+def _notifications() -> Extract:
+    ex = make_extract(
+        AS_OF,
+        cases={
+            "case_id": ["c1"],
+            "child_id": ["x1"],
+            "unit_id": ["A"],
+            "caseworker_id": [None],
+            "birth_year": [2012],
+            "opened_on": [date(2023, 1, 1)],
+            "closed_on": [None],
+        },
+        notifications={
+            "notification_id": ["n1", "n2", "n3", "n4"],
+            "child_id": ["x1", "x2", "x3", "x4"],
+            "case_id": ["c1", None, None, None],
+            "unit_id": ["A", "A", "B", "A"],
+            "source": ["skole"] * 4,
+            "received_at": [
+                datetime(2024, 3, 1, 10),
+                datetime(2024, 4, 1, 10),
+                datetime(2024, 5, 1, 10),
+                datetime(2023, 12, 1, 10),
+            ],
+            # n1 assessed after 10 hours, n2 after 48, n3 not at all; n4 is last year's
+            "assessed_at": [
+                datetime(2024, 3, 1, 20),
+                datetime(2024, 4, 3, 10),
+                None,
+                datetime(2023, 12, 1, 11),
+            ],
+        },
+    )
+    assert ex.rejected_total == 0, ex.report
+    return ex
+
+
+@pytest.mark.parametrize("whole_first", [True, False])
+@pytest.mark.parametrize(("unit", "count", "on_time_pct"), [("K", 3.0, 100 / 3), ("A", 2.0, 50.0)])
+def test_notification_kpis_whatever_frame_is_built_first(
+    whole_first: bool, unit: str, count: float, on_time_pct: float
+) -> None:
+    ex = _notifications()
+    if whole_first:  # the year's notifications with every column, as the drill-down builds them
+        scoped_year(ex, "notifications", Scope.unit("K"), 2024)
+    scope = Scope.unit(unit)
+    # K: n1, n2, n3 received this year, only n1 assessed within 24 hours (n3's 24 hours ran out
+    # on 2 May) → 1 of 3; A: n1 and n2 → 1 of 2
+    assert registry.compute(ex, "underretninger_antal", scope, AS_OF).value == count
+    assert registry.compute(ex, "underretninger_24t_pct", scope, AS_OF).value == pytest.approx(on_time_pct)
+    rows = scoped_year(ex, "notifications", Scope.unit("K"), 2024)
+    assert {"notification_id", "child_id", "case_id", "source", "caseworker_id"} <= set(rows.columns)
+    assert sorted(rows["notification_id"].to_list()) == ["n1", "n2", "n3"]
