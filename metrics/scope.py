@@ -91,7 +91,12 @@ def _row_of(keys: pl.Series, target: pl.Series) -> pl.Series:
     Cast to an Enum whose categories are `target` in order, a key's physical value is its row:
     about half the time and memory of a join on millions of string keys (whose output carries a
     copy of the key column). Accepted primary keys are unique and never null; should `target`
-    not be, the join gives the same answer."""
+    not be, the join gives the same answer. A few keys among many ids (a team's rows among the
+    country's cases) are looked up instead: the Enum of every id would cost what the country costs."""
+    if keys.len() * 8 < target.len():
+        wanted = keys.drop_nulls().unique().implode()
+        hits = pl.DataFrame({"k": target}).with_row_index("row").filter(pl.col("k").is_in(wanted))
+        return pl.DataFrame({"k": keys}).join(hits, on="k", how="left", maintain_order="left")["row"]
     try:
         return keys.cast(pl.Enum(target), strict=False).to_physical().cast(pl.UInt32).alias("row")
     except (ValueError, TypeError, pl.exceptions.PolarsError):
