@@ -191,6 +191,9 @@ def grid_frame(df: pl.DataFrame, columns: dict[str, ColumnSpec]) -> pl.DataFrame
 
 
 _SUMMARY_HEADER_PX, _SUMMARY_ROW_PX = 38, 35
+# A "summary" longer than this (signals at a national root can be thousands) is shown as a grid:
+# it has filters, and no pandas Styler limit on cells (262,144 by default).
+SUMMARY_MAX_ROWS = 500
 
 
 def _show_summary(frame: pl.DataFrame, columns: dict[str, ColumnSpec], key: str, phone: Sequence[str]) -> None:
@@ -210,6 +213,39 @@ def _show_summary(frame: pl.DataFrame, columns: dict[str, ColumnSpec], key: str,
         column_config=config,
         height=min(_GRID_HEIGHT, _SUMMARY_HEADER_PX + max(frame.height, 1) * _SUMMARY_ROW_PX),
     )
+
+
+def _show_grid(
+    df: pl.DataFrame,
+    columns: dict[str, ColumnSpec],
+    key: str,
+    selectable: bool,
+    height: int | None,
+    phone: Sequence[str],
+    pin_total: bool,
+) -> tuple[Any, pl.DataFrame]:
+    """The AgGrid and the rows in its body (without the pinned "I alt" rows)."""
+    body, pinned = df, None
+    if pin_total:
+        body = df.filter(~pl.col("is_total"))
+        pinned = grid_frame(df.filter(pl.col("is_total")), columns).to_dicts()
+    if height is None:
+        rows = body.height + (len(pinned) if pinned else 0)
+        height = min(_GRID_HEIGHT, _HEADER_PX + max(rows, 1) * _ROW_PX + _PAD_PX)
+    response = AgGrid(
+        grid_frame(body, columns),
+        gridOptions=grid_options(columns, selectable=selectable, phone=phone, pinned_bottom=pinned),
+        height=height,
+        key=f"grid_{key}",
+        update_on=["selectionChanged"] if selectable else [],
+        theme="streamlit",
+        show_toolbar=False,
+        show_download_button=False,
+        allow_unsafe_jscode=False,
+        enable_enterprise_modules=False,
+        use_json_serialization=False,
+    )
+    return response, body
 
 
 def _file_stem(title: str) -> str:
@@ -256,38 +292,20 @@ def show_table(
     are pinned at the bottom of the grid; the downloads hold them as their last rows. `export` =
     (frame, columns) downloads another form of the table than the grid shows (numbers as
     numbers where the grid shows text). `summary`: a short table shown without AgGrid (no filters,
-    no selection; an "I alt" row stands last instead of pinned).
+    no selection; an "I alt" row stands last instead of pinned); over SUMMARY_MAX_ROWS rows it is
+    a grid after all.
     """
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise KeyError(f"show_table {key!r}: columns not in frame: {', '.join(missing)}")
-    st.markdown(f"##### {md_escape(title)}")
     if summary and selectable:
         raise ValueError(f"show_table {key!r}: a summary table has no selection")
-    body, pinned = df, None
-    if summary:
+    st.markdown(f"##### {md_escape(title)}")
+    response, body = None, df
+    if summary and df.height <= SUMMARY_MAX_ROWS:
         _show_summary(df, columns, key, phone)
-    elif pin_total:
-        body = df.filter(~pl.col("is_total"))
-        pinned = grid_frame(df.filter(pl.col("is_total")), columns).to_dicts()
-    response = None
-    if not summary:
-        if height is None:
-            rows = body.height + (len(pinned) if pinned else 0)
-            height = min(_GRID_HEIGHT, _HEADER_PX + max(rows, 1) * _ROW_PX + _PAD_PX)
-        response = AgGrid(
-            grid_frame(body, columns),
-            gridOptions=grid_options(columns, selectable=selectable, phone=phone, pinned_bottom=pinned),
-            height=height,
-            key=f"grid_{key}",
-            update_on=["selectionChanged"] if selectable else [],
-            theme="streamlit",
-            show_toolbar=False,
-            show_download_button=False,
-            allow_unsafe_jscode=False,
-            enable_enterprise_modules=False,
-            use_json_serialization=False,
-        )
+    else:
+        response, body = _show_grid(df, columns, key, selectable, height, phone, pin_total)
     stem = _file_stem(title)
 
     def file_name(ext: str) -> str:
