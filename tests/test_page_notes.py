@@ -228,6 +228,9 @@ def test_an_action_status_update_shows_on_the_tile(env: Path, small_extract: Ext
     spec = next(k for k in card.kpis if k.actions)
     at = open_as(tl)
     key = f"handling_{spec.id}_0"
+    assert f"{key}_status" not in [w.key for w in at.selectbox]  # drawn once "Handlinger" is opened
+    at.session_state[f"handlinger_aaben_{spec.id}"] = True
+    ok(at.run())
     assert any(c.startswith("⚪ Status: Ikke startet") for c in captions(at))
     at.selectbox(key=f"{key}_status").set_value("i_gang")
     at.date_input(key=f"{key}_dato").set_value(date(2026, 11, 18))

@@ -282,6 +282,9 @@ def _tile(d: KpiDetail, ctx: PageContext, card: Scorecard) -> None:
             _tile_more(d, ctx, card)
 
 
+ACTIONS_OPEN, DEFINITION_OPEN = "handlinger_aaben_", "definition_aaben_"
+
+
 def _tile_more(d: KpiDetail, ctx: PageContext, card: Scorecard) -> None:
     """A tile under its value and status: the trend, explanations and decisions, actions, definition."""
     spec = d.spec
@@ -295,13 +298,24 @@ def _tile_more(d: KpiDetail, ctx: PageContext, card: Scorecard) -> None:
         key=f"noter_{spec.id}",
         page=PAGE,
     )
+    # Lazy: an expander's content is drawn only once it is opened (a rerun), so a page switch
+    # does not send 12 tiles' action forms and definitions that nobody has opened.
     if spec.actions:
-        with st.expander(f"Handlinger ({len(spec.actions)})", icon="📌"):
-            for i, a in enumerate(spec.actions):
-                st.markdown(_action(a))
-                action_status_panel(ctx.ex, ctx.viewer, a, ctx.unit_id, card, key=f"handling_{spec.id}_{i}")
-    with st.expander("Definition og datagrundlag", icon="ℹ️"):
-        st.markdown(_definition(d, ctx))
+        actions = st.expander(
+            f"Handlinger ({len(spec.actions)})", icon="📌", key=f"{ACTIONS_OPEN}{spec.id}", on_change="rerun"
+        )
+        if actions.open:
+            with actions:
+                for i, a in enumerate(spec.actions):
+                    st.markdown(_action(a))
+                    action_status_panel(
+                        ctx.ex, ctx.viewer, a, ctx.unit_id, card, key=f"handling_{spec.id}_{i}"
+                    )
+    definition = st.expander(
+        "Definition og datagrundlag", icon="ℹ️", key=f"{DEFINITION_OPEN}{spec.id}", on_change="rerun"
+    )
+    if definition.open:
+        definition.markdown(_definition(d, ctx))
 
 
 # --- drill-through: the rows behind a tile's number ------------------------------------
