@@ -14,12 +14,22 @@ from pathlib import Path
 
 import streamlit as st
 
-from metrics.access import Viewer, aggregate_units, within_for
+from metrics.access import Viewer, aggregate_units, viewer_for_employee, within_for
 from metrics.extract import Extract
 from metrics.loader import ExtractRefused, list_extracts, load_extract, table_warnings, unreadable
 from metrics.org import OrgTree, org_tree
 from metrics.scope import Scope
-from ui.auth import current_page, current_viewer, log_denied_unit, login_gate, show_denied
+from ui.auth import (
+    P_VIEW_AS,
+    auth_configured,
+    current_page,
+    current_viewer,
+    demo_enabled,
+    demo_staff,
+    log_denied_unit,
+    login_gate,
+    show_denied,
+)
 from ui.fmt import fmt_date, fmt_num, md_escape, url_echo
 
 REPO = Path(__file__).resolve().parent.parent
@@ -414,7 +424,34 @@ MEETING_PAGES = frozenset({"moede"})  # team leaders, leaders and administration
 def hidden_pages() -> frozenset[str]:
     """URL paths of the pages not offered to the current viewer (before login: the audit log)."""
     hidden = st.session_state.get(_HIDDEN_PAGES)
-    return hidden if isinstance(hidden, frozenset) else AUDIT_PAGES
+    if isinstance(hidden, frozenset):
+        return hidden
+    guess = _demo_default_hidden()
+    if guess is None:
+        return AUDIT_PAGES
+    st.session_state[_HIDDEN_PAGES] = guess  # the menu this run is built with
+    return guess
+
+
+def _demo_default_hidden() -> frozenset[str] | None:
+    """A session's first run in the demo, before its page has found the viewer: the pages the
+    default persona is not offered. app.py builds the menu before the page runs, so without this
+    guess every new session's first page ran twice (the second time for the menu). The page still
+    decides (`_offer_pages_for`); a wrong guess costs that second run, nothing else."""
+    if auth_configured() or P_VIEW_AS in st.session_state:
+        return None
+    found = list_extracts(extracts_root())
+    if not found:
+        return None
+    try:
+        ex = load_cached(found[0][1])
+    except ExtractRefused:
+        return None
+    if not demo_enabled(ex):
+        return None
+    ids = demo_staff(ex)["employee_id"].to_list()
+    viewer = viewer_for_employee(ex, str(ids[0])) if ids else None
+    return None if viewer is None else pages_hidden_for(viewer)
 
 
 def pages_hidden_for(viewer: Viewer) -> frozenset[str]:
