@@ -12,16 +12,16 @@ rules 1 and 2 give the scorecard's signal mark (`metrics.own_values`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 import polars as pl
 
 from metrics.extract import Extract
-from metrics.scope import Scope, check_scope, scoped
+from metrics.scope import Scope, check_scope, scoped_capability
 from metrics.values import cutoff
 
 XMR_FACTOR = 2.66
@@ -176,12 +176,12 @@ def measure_items(
     check_scope(ex, scope)
     first = default_start(as_of) if start is None else start
     if measure == "vurdering_timer":
-        out = vurdering_timer_items_frames(scoped(ex, "notifications", scope), as_of, first)
+        out = vurdering_timer_items_frames(scoped_capability(ex, "notifications", scope), as_of, first)
     elif measure == "undersoegelse_dage":
-        out = undersoegelse_dage_items_frames(scoped(ex, "deadlines", scope), as_of, first)
+        out = undersoegelse_dage_items_frames(scoped_capability(ex, "deadlines", scope), as_of, first)
     else:
         out = underretning_til_indsats_dage_items_frames(
-            scoped(ex, "notifications", scope), ex["interventions"], as_of, first
+            scoped_capability(ex, "notifications", scope), ex["interventions"], as_of, first
         )
     return out.cast(dict(_ITEM_SCHEMA))  # type: ignore[arg-type]
 
@@ -195,11 +195,69 @@ def check_measure(measure: str) -> None:
 
 
 class Signal(NamedTuple):
-    """A signal at a 1-based position by rule 1 or 2 (a NamedTuple: a national series has
-    tens of thousands of them, and a tuple is much cheaper to build than a frozen dataclass)."""
+    """A signal at a 1-based position by rule 1 or 2."""
 
     position: int
     rule: int
+
+
+class Signals(Sequence[Signal]):
+    """The signals of a series, ordered by position, then rule: kept as two integer arrays and
+    made into `Signal`s only when read one by one (a national series has ~100k signals, and a
+    tuple of that many objects cost more than the rest of its figures). Equal to another
+    `Signals`, or to a tuple or list of `Signal`s, with the same entries in the same order."""
+
+    __slots__ = ("_positions", "_rules")
+
+    def __init__(self, positions: np.ndarray | None = None, rules: np.ndarray | None = None) -> None:
+        self._positions = np.asarray([] if positions is None else positions, dtype=np.int64)
+        self._rules = np.asarray([] if rules is None else rules, dtype=np.int64)
+        self._positions.flags.writeable = False
+        self._rules.flags.writeable = False
+
+    @property
+    def positions(self) -> np.ndarray:
+        return self._positions
+
+    @property
+    def rules(self) -> np.ndarray:
+        return self._rules
+
+    def __len__(self) -> int:
+        return int(self._positions.size)
+
+    @overload
+    def __getitem__(self, i: int) -> Signal: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Signal, ...]: ...
+    def __getitem__(self, i: int | slice) -> Signal | tuple[Signal, ...]:
+        if isinstance(i, slice):
+            return tuple(self)[i]
+        return Signal(int(self._positions[i]), int(self._rules[i]))
+
+    def __iter__(self) -> Iterator[Signal]:
+        return map(Signal._make, zip(self._positions.tolist(), self._rules.tolist(), strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Signals):
+            return np.array_equal(self._positions, other._positions) and np.array_equal(
+                self._rules, other._rules
+            )
+        if isinstance(other, tuple | list):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self._positions.tobytes(), self._rules.tobytes()))
+
+    def __repr__(self) -> str:
+        return f"Signals({tuple(self)!r})"
+
+    def as_json(self) -> list[dict[str, int]]:
+        return [
+            {"position": p, "rule": r}
+            for p, r in zip(self._positions.tolist(), self._rules.tolist(), strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -211,7 +269,7 @@ class CapabilityFigures:
     upper: float | None = None
     p05: float | None = None
     p95: float | None = None
-    signals: tuple[Signal, ...] = field(default_factory=tuple)
+    signals: Signals = field(default_factory=Signals)
 
     def as_json(self, measure: str) -> dict[str, Any]:
         return {
@@ -223,7 +281,7 @@ class CapabilityFigures:
             "upper": self.upper,
             "p05": self.p05,
             "p95": self.p95,
-            "signals": [{"position": s.position, "rule": s.rule} for s in self.signals],
+            "signals": self.signals.as_json(),
         }
 
 
@@ -255,17 +313,17 @@ def signal_masks(
     return rule_1, rule_2
 
 
-def _signal_list(rule_1: np.ndarray, rule_2: np.ndarray) -> tuple[Signal, ...]:
+def _signal_list(rule_1: np.ndarray, rule_2: np.ndarray) -> Signals:
     """One entry per rule, ordered by position, then rule."""
     positions = np.r_[np.flatnonzero(rule_1), np.flatnonzero(rule_2)] + 1
     rules = np.r_[np.full(int(rule_1.sum()), 1), np.full(int(rule_2.sum()), 2)]
     order = np.lexsort((rules, positions))
-    return tuple(map(Signal._make, zip(positions[order].tolist(), rules[order].tolist(), strict=True)))
+    return Signals(positions[order], rules[order])
 
 
 def signals(values: Sequence[float], mean: float, lower: float, upper: float) -> tuple[Signal, ...]:
     """The signals of rules 1 and 2 (see `signal_masks`), ordered by position, then rule."""
-    return _signal_list(*signal_masks(values, mean, lower, upper))
+    return tuple(_signal_list(*signal_masks(values, mean, lower, upper)))
 
 
 def _figures_and_masks(
@@ -341,10 +399,7 @@ def signal_rows(result: CapabilityResult) -> pl.DataFrame:
     ids, so every role may see it (aggregates only)."""
     items = result.items.select("position", "on", "value")
     rules = pl.DataFrame(
-        {
-            "position": [s.position for s in result.figures.signals],
-            "rule": [s.rule for s in result.figures.signals],
-        },
+        {"position": result.figures.signals.positions, "rule": result.figures.signals.rules},
         schema={"position": pl.Int64, "rule": pl.Int64},
     )
     return rules.join(items, on="position", how="left").select("position", "on", "value", "rule")
