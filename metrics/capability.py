@@ -12,16 +12,16 @@ rules 1 and 2 give the scorecard's signal mark (`metrics.own_values`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 import polars as pl
 
 from metrics.extract import Extract
-from metrics.scope import Scope, check_scope, scoped
+from metrics.scope import Scope, check_scope, scoped_capability
 from metrics.values import cutoff
 
 XMR_FACTOR = 2.66
@@ -90,11 +90,21 @@ def default_start(as_of: date) -> date:
 # --- the items of each measure --------------------------------------------------------
 
 
-def _window(items: pl.DataFrame, as_of: date, start: date, tie: str) -> pl.DataFrame:
+def _window(items: pl.LazyFrame, as_of: date, start: date, tie: str) -> pl.DataFrame:
+    """The items whose order date lies in [start, as_of], in order. Each measure's steps are one
+    lazy query, collected here: one pass over the scoped rows instead of a frame per step."""
     return (
         items.filter(pl.col("on").is_between(start, as_of))
         .sort("at", tie)
         .select(pl.col(tie).alias("item_id"), "at", "on", "value")
+        .collect()
+    )
+
+
+def _received_between(start: date, as_of: date) -> pl.Expr:
+    """received_at on a day of [start, as_of]: a cheap pre-filter before its date is taken."""
+    return pl.col("received_at").is_between(
+        datetime.combine(start, time()), datetime.combine(as_of + timedelta(days=1), time()), closed="left"
     )
 
 
@@ -102,7 +112,7 @@ def vurdering_timer_items_frames(notifications: pl.DataFrame, as_of: date, start
     """A notification assessed before T: hours from received_at to assessed_at as written
     (wall-clock, so a change to or from summer time does not add or take an hour)."""
     t = cutoff(as_of)
-    in_window = notifications.filter(
+    in_window = notifications.lazy().filter(
         pl.col("received_at").is_between(datetime.combine(start, time()), t, closed="left")
     )
     assessed = in_window.filter(pl.col("assessed_at").is_not_null() & (pl.col("assessed_at") < t))
@@ -119,8 +129,10 @@ def vurdering_timer_items_frames(notifications: pl.DataFrame, as_of: date, start
 
 def undersoegelse_dage_items_frames(deadlines: pl.DataFrame, as_of: date, start: date) -> pl.DataFrame:
     """A deadline of kind undersoegelse done by as_of: calendar days from started_on to done_on."""
-    done = deadlines.filter(pl.col("done_on").is_between(start, as_of)).filter(
-        pl.col("kind") == "undersoegelse"
+    done = (
+        deadlines.lazy()
+        .filter(pl.col("done_on").is_between(start, as_of))
+        .filter(pl.col("kind") == "undersoegelse")
     )
     items = done.select(
         "deadline_id",
@@ -140,17 +152,23 @@ def underretning_til_indsats_dage_items_frames(
 
     `interventions` are all of the extract's: the case's decisions count wherever the case sits.
     """
-    linked = notifications.filter(pl.col("case_id").is_not_null()).select(
-        "notification_id",
-        "case_id",
-        pl.col("received_at").alias("at"),
-        pl.col("received_at").dt.date().alias("on"),
+    linked = (
+        notifications.lazy()
+        .filter(pl.col("case_id").is_not_null() & _received_between(start, as_of))
+        .select(
+            "notification_id",
+            "case_id",
+            pl.col("received_at").alias("at"),
+            pl.col("received_at").dt.date().alias("on"),
+        )
     )
     # The window is on the notification's date, so filter before the join.
     linked = linked.filter(pl.col("on").is_between(start, as_of))
     # a decision on or after a notification in the window lies in [start, as_of] too
-    decisions = interventions.filter(pl.col("decided_on").is_between(start, as_of)).select(
-        "case_id", "decided_on"
+    decisions = (
+        interventions.lazy()
+        .filter(pl.col("decided_on").is_between(start, as_of))
+        .select("case_id", "decided_on")
     )
     first = (
         linked.join(decisions, on="case_id", how="inner")
@@ -176,12 +194,12 @@ def measure_items(
     check_scope(ex, scope)
     first = default_start(as_of) if start is None else start
     if measure == "vurdering_timer":
-        out = vurdering_timer_items_frames(scoped(ex, "notifications", scope), as_of, first)
+        out = vurdering_timer_items_frames(scoped_capability(ex, "notifications", scope), as_of, first)
     elif measure == "undersoegelse_dage":
-        out = undersoegelse_dage_items_frames(scoped(ex, "deadlines", scope), as_of, first)
+        out = undersoegelse_dage_items_frames(scoped_capability(ex, "deadlines", scope), as_of, first)
     else:
         out = underretning_til_indsats_dage_items_frames(
-            scoped(ex, "notifications", scope), ex["interventions"], as_of, first
+            scoped_capability(ex, "notifications", scope), ex["interventions"], as_of, first
         )
     return out.cast(dict(_ITEM_SCHEMA))  # type: ignore[arg-type]
 
@@ -195,11 +213,69 @@ def check_measure(measure: str) -> None:
 
 
 class Signal(NamedTuple):
-    """A signal at a 1-based position by rule 1 or 2 (a NamedTuple: a national series has
-    tens of thousands of them, and a tuple is much cheaper to build than a frozen dataclass)."""
+    """A signal at a 1-based position by rule 1 or 2."""
 
     position: int
     rule: int
+
+
+class Signals(Sequence[Signal]):
+    """The signals of a series, ordered by position, then rule: kept as two integer arrays and
+    made into `Signal`s only when read one by one (a national series has ~100k signals, and a
+    tuple of that many objects cost more than the rest of its figures). Equal to another
+    `Signals`, or to a tuple or list of `Signal`s, with the same entries in the same order."""
+
+    __slots__ = ("_positions", "_rules")
+
+    def __init__(self, positions: np.ndarray | None = None, rules: np.ndarray | None = None) -> None:
+        self._positions = np.asarray([] if positions is None else positions, dtype=np.int64)
+        self._rules = np.asarray([] if rules is None else rules, dtype=np.int64)
+        self._positions.flags.writeable = False
+        self._rules.flags.writeable = False
+
+    @property
+    def positions(self) -> np.ndarray:
+        return self._positions
+
+    @property
+    def rules(self) -> np.ndarray:
+        return self._rules
+
+    def __len__(self) -> int:
+        return int(self._positions.size)
+
+    @overload
+    def __getitem__(self, i: int) -> Signal: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Signal, ...]: ...
+    def __getitem__(self, i: int | slice) -> Signal | tuple[Signal, ...]:
+        if isinstance(i, slice):
+            return tuple(self)[i]
+        return Signal(int(self._positions[i]), int(self._rules[i]))
+
+    def __iter__(self) -> Iterator[Signal]:
+        return map(Signal._make, zip(self._positions.tolist(), self._rules.tolist(), strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Signals):
+            return np.array_equal(self._positions, other._positions) and np.array_equal(
+                self._rules, other._rules
+            )
+        if isinstance(other, tuple | list):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self._positions.tobytes(), self._rules.tobytes()))
+
+    def __repr__(self) -> str:
+        return f"Signals({tuple(self)!r})"
+
+    def as_json(self) -> list[dict[str, int]]:
+        return [
+            {"position": p, "rule": r}
+            for p, r in zip(self._positions.tolist(), self._rules.tolist(), strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -211,7 +287,7 @@ class CapabilityFigures:
     upper: float | None = None
     p05: float | None = None
     p95: float | None = None
-    signals: tuple[Signal, ...] = field(default_factory=tuple)
+    signals: Signals = field(default_factory=Signals)
 
     def as_json(self, measure: str) -> dict[str, Any]:
         return {
@@ -223,7 +299,7 @@ class CapabilityFigures:
             "upper": self.upper,
             "p05": self.p05,
             "p95": self.p95,
-            "signals": [{"position": s.position, "rule": s.rule} for s in self.signals],
+            "signals": self.signals.as_json(),
         }
 
 
@@ -248,24 +324,25 @@ def signal_masks(
     if x.size == 0:
         return rule_1, rule_1.copy()
     # a run starts wherever the side changes; an item on the mean has side 0 and never counts
-    starts = np.flatnonzero(np.r_[True, side[1:] != side[:-1]])
-    run_start = starts[np.searchsorted(starts, np.arange(x.size), side="right") - 1]
-    run_length = np.arange(x.size) - run_start + 1
+    index = np.arange(x.size)
+    starts = np.concatenate(([True], side[1:] != side[:-1]))
+    run_start = np.maximum.accumulate(np.where(starts, index, 0))
+    run_length = index - run_start + 1
     rule_2 = (side != 0) & (run_length >= RUN_LENGTH)
     return rule_1, rule_2
 
 
-def _signal_list(rule_1: np.ndarray, rule_2: np.ndarray) -> tuple[Signal, ...]:
+def _signal_list(rule_1: np.ndarray, rule_2: np.ndarray) -> Signals:
     """One entry per rule, ordered by position, then rule."""
     positions = np.r_[np.flatnonzero(rule_1), np.flatnonzero(rule_2)] + 1
     rules = np.r_[np.full(int(rule_1.sum()), 1), np.full(int(rule_2.sum()), 2)]
     order = np.lexsort((rules, positions))
-    return tuple(map(Signal._make, zip(positions[order].tolist(), rules[order].tolist(), strict=True)))
+    return Signals(positions[order], rules[order])
 
 
 def signals(values: Sequence[float], mean: float, lower: float, upper: float) -> tuple[Signal, ...]:
     """The signals of rules 1 and 2 (see `signal_masks`), ordered by position, then rule."""
-    return _signal_list(*signal_masks(values, mean, lower, upper))
+    return tuple(_signal_list(*signal_masks(values, mean, lower, upper)))
 
 
 def _figures_and_masks(
@@ -276,11 +353,12 @@ def _figures_and_masks(
     if n < 2:
         none = np.zeros(n, dtype=bool)
         return CapabilityFigures(n), none, none.copy()
-    mean = math.fsum(x) / n
+    # fsum of a list: the same exact sum, but no NumPy scalar made per item
+    mean = math.fsum(x.tolist()) / n
     # One correction step: fsum(x) / n rounds twice, and a constant series must have its
     # own value as mean (or every item falls outside the zero-width limits by an ulp).
-    mean += math.fsum(x - mean) / n
-    mr_bar = math.fsum(np.abs(np.diff(x))) / (n - 1)
+    mean += math.fsum((x - mean).tolist()) / n
+    mr_bar = math.fsum(np.abs(np.diff(x)).tolist()) / (n - 1)
     lower = max(0.0, mean - XMR_FACTOR * mr_bar)
     upper = mean + XMR_FACTOR * mr_bar
     ordered = np.sort(x)
@@ -341,10 +419,7 @@ def signal_rows(result: CapabilityResult) -> pl.DataFrame:
     ids, so every role may see it (aggregates only)."""
     items = result.items.select("position", "on", "value")
     rules = pl.DataFrame(
-        {
-            "position": [s.position for s in result.figures.signals],
-            "rule": [s.rule for s in result.figures.signals],
-        },
+        {"position": result.figures.signals.positions, "rule": result.figures.signals.rules},
         schema={"position": pl.Int64, "rule": pl.Int64},
     )
     return rules.join(items, on="position", how="left").select("position", "on", "value", "rule")

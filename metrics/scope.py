@@ -227,7 +227,7 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
         return raw.hstack(cases[rows].get_columns())
     narrow = _NARROW.get(table)
     if narrow is not None:  # only the columns kept (and the case_id a caseworker is found by)
-        raw = raw.select(c for c in (*narrow, "case_id") if c in raw.columns)
+        raw = raw.select(c for c in dict.fromkeys((*narrow, "case_id")) if c in raw.columns)
     if year is not None:
         raw = raw.filter(_YEAR_FILTERS[table](year))
     table = source
@@ -235,6 +235,8 @@ def _build(ex: Extract, table: str, units: frozenset[str] | None, year: int | No
     if table in ("notifications", "contacts"):
         if units is not None:
             raw = raw.filter(_unit_filter(units))
+        if narrow is not None and "caseworker_id" not in narrow:
+            return raw.select(narrow)
         # the case's caseworker gathered by row (a null or unknown case_id gives null, as a left join
         # would): no hash table over every case's string id, whose memory outlives the join
         rows = _row_of(raw["case_id"], _case_frame(ex)["case_id"])
@@ -270,6 +272,13 @@ def _enriched(ex: Extract, table: str, year: int | None = None) -> pl.DataFrame:
         out = full.filter(_YEAR_FILTERS[table](year))
         if table in _NARROW:
             out = out.select(_NARROW[table])
+    elif (
+        year is None
+        and table in _NARROW
+        and isinstance(full, pl.DataFrame)
+        and set(_NARROW[table]) <= set(full.columns)
+    ):
+        out = full.select(_NARROW[table])
     else:
         out = _build(ex, table, None, year)
     ex._cache[key] = out
@@ -354,6 +363,9 @@ def _filter_scope(ex: Extract, table: str, scope: Scope, year: int | None = None
     if scope.caseworker_id is not None:
         if table in (*CASE_TABLES, "notifications", "contacts") and "caseworker_id" in df.columns:
             df = df.filter(pl.col("caseworker_id") == scope.caseworker_id)
+        elif table in ("notifications", "contacts"):  # a narrow frame: those linked to the caseworker's cases
+            ids = _case_frame(ex).filter(pl.col("caseworker_id") == scope.caseworker_id)["case_id"]
+            df = df.filter(pl.col("case_id").is_in(ids.implode()))
         elif table in CASE_TABLES:  # a narrow frame: the rows of the caseworker's cases, by key
             keys = _case_frame(ex).filter(pl.col("caseworker_id") == scope.caseworker_id)["case_key"]
             df = df.filter(pl.col("case_key").is_in(keys.implode()))
@@ -429,6 +441,8 @@ _SOURCE = {
     "payments_economy": "payments",
     "interventions_economy": "interventions",
     "notifications_kpi": "notifications",
+    "notifications_capability": "notifications",
+    "deadlines_capability": "deadlines",
 }
 # Narrow variants of a table: only the columns a KPI needs (and scoping needs). The KPIs and
 # their trends never build payments with every column (only economy_table's groupings need
@@ -452,12 +466,18 @@ _NARROW: dict[str, tuple[str, ...]] = {
     # the deadline KPIs and their trends and cascade (the drill-down's rows keep every column)
     "deadlines_kpi": ("kind", "due_on", "done_on", "case_key", "unit_key"),
     "deadlines_open": ("kind", "due_on", "done_on", "case_key", "unit_key"),
+    # the capability measures (metrics.capability): no caseworker_id, so no lookup of every
+    # notification's case; a caseworker's notifications are found by case_id (`_filter_scope`)
+    "notifications_capability": ("notification_id", "received_at", "assessed_at", "case_id", "unit_id"),
+    "deadlines_capability": ("deadline_id", "kind", "started_on", "done_on", "case_key", "unit_key"),
 }
 _YEAR_FILTERS["payments_udgift"] = _YEAR_FILTERS["payments"]
 _YEAR_FILTERS["payments_economy"] = _YEAR_FILTERS["payments"]
 _YEAR_FILTERS["deadlines_kpi"] = _YEAR_FILTERS["deadlines"]
 _YEAR_FILTERS["interventions_economy"] = _YEAR_FILTERS["interventions"]
 _YEAR_FILTERS["notifications_kpi"] = _YEAR_FILTERS["notifications"]
+_YEAR_FILTERS["notifications_capability"] = _YEAR_FILTERS["notifications"]
+_YEAR_FILTERS["deadlines_capability"] = _YEAR_FILTERS["deadlines"]
 
 
 def scoped_year(ex: Extract, table: str, scope: Scope, year: int) -> pl.DataFrame:
@@ -481,6 +501,12 @@ def scoped_notifications_kpi(ex: Extract, scope: Scope, year: int) -> pl.DataFra
     """`scoped_year(ex, "notifications", scope, year)` with only the columns the notification KPIs
     count on (received_at, assessed_at) and scoping needs (unit_id, caseworker_id). Cached."""
     return scoped_year(ex, "notifications_kpi", scope, year)
+
+
+def scoped_capability(ex: Extract, table: str, scope: Scope) -> pl.DataFrame:
+    """`scoped(ex, table, scope)` (notifications or deadlines) with only the columns the capability
+    measures count on (`_NARROW`; cached)."""
+    return _memo(ex, (f"{table}_capability", scope), lambda: _filter_scope(ex, f"{table}_capability", scope))
 
 
 def scoped_interventions_year(ex: Extract, scope: Scope, year: int) -> pl.DataFrame:
