@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
+import pytest
 
+from metrics.extract import Extract
 from ui.charts import budget_expected_bars, expected_path
 
 
@@ -55,3 +57,26 @@ def test_bars_leave_out_the_total_row() -> None:
     assert [v["label"] for v in values] == ["5.28.20 Opholdssteder"]  # "I alt" is no bar of its own
     (legend,) = _legends(spec)
     assert legend["columns"] == 1
+
+
+def test_capability_chart_draws_each_item_as_a_dot_only_up_to_a_limit(
+    small_extract: Extract, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ui.charts as charts
+    from metrics.capability import capability, default_start
+    from metrics.org import org_tree
+    from metrics.scope import Scope
+
+    ex = small_extract
+    result = capability(ex, "vurdering_timer", Scope.unit(org_tree(ex).root), ex.as_of, default_start(ex.as_of))
+    n = result.figures.n
+    assert n > 2
+
+    def marks() -> list[str]:
+        layers = charts.capability_chart(result).to_dict()["layer"]
+        return [m["type"] if isinstance(m, dict) else m for m in (layer["mark"] for layer in layers)]
+
+    monkeypatch.setattr(charts, "DOTS_UP_TO", n)  # n items, n allowed: a dot per item and the signals'
+    assert marks().count("circle") == 2 and "line" in marks()
+    monkeypatch.setattr(charts, "DOTS_UP_TO", n - 1)  # one item too many: the line and the signals' dots
+    assert marks().count("circle") == 1 and "line" in marks()
