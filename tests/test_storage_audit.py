@@ -423,6 +423,37 @@ def test_migrations_on_an_empty_database(db_url: str) -> None:
     assert verify(db_url).ok
 
 
+def test_head_revision_from_the_files_is_alembics() -> None:
+    assert storage.head_revision() == head_revision()
+
+
+def test_a_database_at_head_starts_without_alembic(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    storage.engine(db_url)  # a new database: migrated
+    storage.dispose(db_url)  # as a new process: the engine and "migrated" forgotten
+
+    def no_alembic(_eng: object) -> None:
+        pytest.fail("Alembic started for a database at head")
+
+    monkeypatch.setattr(storage, "migrate", no_alembic)
+    storage.engine(db_url)
+    assert count_events(db_url) == (0, 0)
+
+
+def test_a_database_behind_head_is_upgraded(db_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(storage.MIGRATIONS))
+    with storage.raw_engine(db_url).connect() as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")  # the release before the notes
+    assert not storage.at_head(storage.raw_engine(db_url))
+    with storage.engine(db_url).connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
+        assert conn.execute(text("SELECT count(*) FROM note_version")).scalar() == 0
+
+
 def head_revision() -> str:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
