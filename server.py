@@ -8,14 +8,18 @@ file names carry a content hash (`main.f4bb7ae6.js`): a new version is a new nam
 are marked immutable here, so the browser keeps them (and its compiled code) between grids and
 pages; HTML files stay `no-cache`, as Streamlit sets them.
 
-(Not done here, measured and dropped: importing the pages' modules and loading the newest
-extract in a thread at start. The thread holds the GIL while the server starts, so the server
+At start (the app's lifespan, once the server is built and about to listen) a thread does what
+every session's first page needs whoever is looking: `ui.warm` imports the pages' modules and
+loads the newest extract while the first browser loads the frontend. (Started earlier, when
+this file is imported, the same thread held the GIL while Streamlit built its server: the server
 answered a second later and the first page came 1.2 s later, not sooner.)
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import streamlit as st
 from starlette.middleware import Middleware
@@ -46,4 +50,12 @@ class ImmutableComponentAssets:
         await self.app(scope, receive, send_cached)
 
 
-app = st.App("app.py", middleware=[Middleware(ImmutableComponentAssets)])
+@asynccontextmanager
+async def warm_at_start(_app: st.App) -> AsyncIterator[None]:
+    from ui import warm
+
+    warm.start()
+    yield None
+
+
+app = st.App("app.py", middleware=[Middleware(ImmutableComponentAssets)], lifespan=warm_at_start)

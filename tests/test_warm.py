@@ -1,0 +1,157 @@
+"""ui.warm: the server's start-up work leaves the first page nothing to import or load."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from ui import warm
+
+REPO = Path(__file__).resolve().parent.parent
+
+# watched: our own packages and the heavy libraries the first page needs
+WATCHED = (
+    "metrics",
+    "ui",
+    "data",
+    "pandas",
+    "altair",
+    "polars",
+    "pyarrow",
+    "sqlalchemy",
+    "dataframely",
+    "alembic",
+)
+
+PROBE = """
+import json, sys
+sys.path.insert(0, {repo!r})
+from streamlit.testing.v1 import AppTest
+import ui.context
+import ui.warm
+
+loads = []
+real = ui.context.load_extract
+ui.context.load_extract = lambda path: loads.append(str(path)) or real(path)
+ui.warm.warm_up()
+warmed = set(sys.modules)
+loads_at_start = list(loads)
+at = AppTest.from_file({app!r}, default_timeout=120)
+at.run()
+print(json.dumps({{
+    "new": sorted(set(sys.modules) - warmed),
+    "loads_at_start": loads_at_start,
+    "loads": loads,
+    "title": [t.value for t in at.title],
+    "exceptions": [str(e.value) for e in at.exception],
+}}))
+"""
+
+
+def test_imported_modules_in_order_with_submodules(tmp_path: Path) -> None:
+    script = tmp_path / "page.py"
+    script.write_text(
+        "from __future__ import annotations\n"
+        "import json, os.path\n"
+        "from metrics import drill, reports\n"  # two modules of the package metrics
+        "from metrics.fmt import MONTHS\n"  # a name, not a module
+        "from os import path\n"  # os is a module, not a package: nothing more
+        "from . import sibling\n"  # relative: left out
+        "import json\n"  # once
+        "def f():\n"
+        "    import pandas\n",  # inside a function: not at the top level
+        encoding="utf-8",
+    )
+    assert warm.imported_modules(script) == [
+        "json",
+        "os.path",
+        "metrics",
+        "metrics.drill",
+        "metrics.reports",
+        "metrics.fmt",
+        "os",
+    ]
+
+
+def test_after_the_warm_up_the_first_page_imports_and_loads_nothing(small_root: Path, tmp_path: Path) -> None:
+    """In a fresh process, as after a restart: the warm-up, then the first page of a session."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env |= {"STYRING_EXTRACTS": str(small_root), "STYRING_DB_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
+    probe = PROBE.format(repo=str(REPO), app=str(REPO / "app.py"))
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["exceptions"] == []
+    assert out["title"] == ["Scorecard"]
+    newest = str(small_root / "2026-11-20")
+    assert out["loads_at_start"] == [newest]  # the newest of the two extracts, at start
+    assert out["loads"] == [newest]  # and not again by the page
+    late = [m for m in out["new"] if m.split(".")[0] in WATCHED]
+    assert late == []
+
+
+def test_a_failing_warm_up_only_logs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = tmp_path / "extracts" / "2026-11-20"
+    broken.mkdir(parents=True)
+    (broken / "manifest.json").write_text("{ not json", encoding="utf-8")
+    monkeypatch.setenv("STYRING_EXTRACTS", str(tmp_path / "extracts"))
+    with caplog.at_level(logging.WARNING, logger="ui.warm"):
+        warm._run()
+    [record] = [r for r in caplog.records if r.name == "ui.warm"]
+    assert record.levelno == logging.WARNING
+    assert "ExtractRefused" in record.getMessage()
+    assert "manifest.json" in record.getMessage()
+
+
+def test_the_server_starts_the_warm_up_when_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import server
+
+    ran: list[str] = []
+    monkeypatch.setattr(warm, "_run", lambda: ran.append(threading.current_thread().name))
+
+    async def start_and_stop() -> None:
+        async with server.warm_at_start(server.app):
+            pass
+
+    asyncio.run(start_and_stop())
+    for t in threading.enumerate():
+        if t.name == warm.THREAD_NAME:
+            t.join(timeout=10)
+    assert ran == [warm.THREAD_NAME]
+
+
+def test_no_missing_context_warning_from_the_warm_up_thread_only(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    logger = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    warm.quiet_missing_context()
+    warm.quiet_missing_context()  # once is enough: no second filter
+    assert sum(isinstance(f, warm._NotTheWarmUp) for f in logger.filters) == 1
+    monkeypatch.setattr(logger, "propagate", True)  # Streamlit's loggers keep to their own handler
+    with caplog.at_level(logging.WARNING, logger=logger.name):
+        for name in (warm.THREAD_NAME, "other"):
+            t = threading.Thread(target=get_script_run_ctx, name=name)
+            t.start()
+            t.join()
+    warned = [r.threadName for r in caplog.records if "missing ScriptRunContext" in r.getMessage()]
+    assert set(warned) == {"other"}  # (a record may reach caplog by two handlers)
