@@ -133,10 +133,12 @@ def _weekdays(lo: pl.Expr, hi: pl.Expr) -> pl.Expr:
     return pl.when(hi >= lo).then(pl.business_day_count(lo, hi + DAY)).otherwise(0)
 
 
-def _employment_window(as_of: AsOf, start: date | None = None) -> list[pl.Expr]:
+def _employment_window(as_of: AsOf, start: AsOf | None = None) -> list[pl.Expr]:
     """The days of each employee's employment that count: from 1 January of as_of's year (or
-    `start`, for a month's own value) through as_of."""
-    if start is not None:
+    `start`, for a month's own value; a date column for every month at once) through as_of."""
+    if isinstance(start, pl.Expr):
+        first = start
+    elif start is not None:
         first = pl.lit(start)
     elif isinstance(as_of, pl.Expr):
         first = pl.date(as_of.dt.year(), 1, 1)
@@ -153,12 +155,12 @@ def sygefravaer_parts(
     absences: pl.DataFrame,
     as_of: AsOf,
     by: Sequence[str] = (),
-    start: date | None = None,
+    start: AsOf | None = None,
 ) -> pl.DataFrame:
     """Per group of `by` (columns of `employees`; none: one row): scheduled and sick FTE-weekdays
     and the rows they rest on (employees, then sick spells inside their window). The one
-    definition of sygefravaer_pct; `as_of` may be a date column of `employees` (one row per
-    employee and date, grouped by it)."""
+    definition of sygefravaer_pct; `as_of` (and `start`) may be date columns of `employees` (one
+    row per employee and date, grouped by it)."""
     by = list(by)
     group = by or [pl.lit(0).alias("_g")]
     key = by or ["_g"]

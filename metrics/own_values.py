@@ -12,9 +12,10 @@ Sits beside `metrics.scorecard`: it asks the registry for the point-in-time valu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import polars as pl
 
@@ -94,6 +95,134 @@ OVER_MONTH: dict[str, OwnCompute] = {
 }
 
 
+# The same own values for several months of one year in one grouped pass (the signal mark asks
+# for 24): each row belongs to the one month its date falls in, so the months are groups, not
+# windows computed one by one. Each form keeps its per-month function's filters and rules;
+# tests/test_trends.py checks them month by month against `own_value`.
+OverMonths = Callable[[Extract, Scope, Sequence[date], date], list[KpiValue]]
+M = "_month"
+
+
+def _per_month(df: pl.DataFrame, months: Sequence[date]) -> list[dict[str, Any] | None]:
+    got = {r[M]: r for r in df.iter_rows(named=True)}
+    return [got.get(m) for m in months]
+
+
+def _received_month(column: str = "received_at") -> pl.Expr:
+    return pl.col(column).dt.date().dt.month_start().alias(M)
+
+
+def _deadlines_over_months(kind: str | None) -> OverMonths:
+    def over(ex: Extract, scope: Scope, months: Sequence[date], as_of: date) -> list[KpiValue]:
+        # month m: due_on in [m, min(m's last day, as_of)]; met: done_on ≤ min(due_on, as_of)
+        d = scoped_year(ex, "deadlines", scope, months[0].year).select("kind", "due_on", "done_on")
+        if kind is not None:
+            d = d.filter(pl.col("kind") == kind)
+        met = pl.col("done_on").is_not_null() & (
+            pl.col("done_on") <= pl.min_horizontal("due_on", pl.lit(as_of))
+        )
+        per = (
+            d.filter(pl.col("due_on") <= as_of)
+            .group_by(pl.col("due_on").dt.month_start().alias(M))
+            .agg(pl.len().alias("eligible"), met.sum().alias("met"))
+        )
+        return [
+            ratio(float(r["met"]), float(r["eligible"]), int(r["eligible"])) if r else ratio(0.0, 0.0, 0)
+            for r in _per_month(per, months)
+        ]
+
+    return over
+
+
+def _underretninger_antal_over_months(
+    ex: Extract, scope: Scope, months: Sequence[date], as_of: date
+) -> list[KpiValue]:
+    rows = scoped_year(ex, "notifications", scope, months[0].year).filter(
+        pl.col("received_at") < cutoff(as_of)
+    )
+    per = rows.group_by(_received_month()).agg(pl.len().alias("n"))
+    return [KpiValue(float(r["n"]), int(r["n"])) if r else KpiValue(0.0, 0) for r in _per_month(per, months)]
+
+
+def _underretninger_24t_over_months(
+    ex: Extract, scope: Scope, months: Sequence[date], as_of: date
+) -> list[KpiValue]:
+    # received in the month (before T); not yet due and on time are judged at T of as_of
+    rows = scoped_year(ex, "notifications", scope, months[0].year).filter(
+        kpis.eligible_24h(as_of, date(months[0].year, 1, 1))
+    )
+    per = rows.group_by(_received_month()).agg(
+        pl.len().alias("eligible"), kpis.on_time_24h(as_of).sum().alias("on_time")
+    )
+    return [
+        ratio(float(r["on_time"]), float(r["eligible"]), int(r["eligible"])) if r else ratio(0.0, 0.0, 0)
+        for r in _per_month(per, months)
+    ]
+
+
+def _sygefravaer_over_months(
+    ex: Extract, scope: Scope, months: Sequence[date], as_of: date
+) -> list[KpiValue]:
+    # each employee once per month, the window from the month's first day to its last (or as_of)
+    windows = pl.DataFrame(
+        {M: list(months), "_end": [min(month_end(m.year, m.month), as_of) for m in months]},
+        schema={M: pl.Date, "_end": pl.Date},
+    )
+    emp = scoped(ex, "employees", scope).select("employee_id", "fte", "employed_from", "employed_to")
+    absences = scoped_year(ex, "absences", scope, months[0].year)
+    parts = kpis.sygefravaer_parts(
+        emp.join(windows, how="cross"), absences, pl.col("_end"), [M], start=pl.col(M)
+    )
+    empty = {"sick": 0.0, "scheduled": 0.0, "employees": 0, "spells": 0}
+    return [kpis.sygefravaer_value(*((r or empty)[k] for k in empty)) for r in _per_month(parts, months)]
+
+
+def _contacts_over_months(ex: Extract, scope: Scope, months: Sequence[date], as_of: date) -> pl.DataFrame:
+    rows = scoped_year(ex, "contacts", scope, months[0].year).filter(
+        demand.received_between(date(months[0].year, 1, 1), as_of)
+    )
+    return rows.group_by(_received_month()).agg(
+        pl.len().alias("n"), (pl.col("demand_type") == demand.FAILURE).sum().alias("failure")
+    )
+
+
+def _henvendelser_over_months(
+    ex: Extract, scope: Scope, months: Sequence[date], as_of: date
+) -> list[KpiValue]:
+    per = _per_month(_contacts_over_months(ex, scope, months, as_of), months)
+    return [KpiValue(float(r["n"]), int(r["n"])) if r else KpiValue(0.0, 0) for r in per]
+
+
+def _fejl_over_months(ex: Extract, scope: Scope, months: Sequence[date], as_of: date) -> list[KpiValue]:
+    per = _per_month(_contacts_over_months(ex, scope, months, as_of), months)
+    return [ratio(float(r["failure"]), float(r["n"]), int(r["n"])) if r else ratio(0.0, 0.0, 0) for r in per]
+
+
+def _udgift_over_months(ex: Extract, scope: Scope, months: Sequence[date], as_of: date) -> list[KpiValue]:
+    paid = scoped_payments_year(ex, scope, months[0].year).filter(pl.col("posted_on") <= as_of)
+    case = "case_key" if "case_key" in paid.columns else "case_id"
+    per = paid.group_by(pl.col("period").alias(M)).agg(
+        pl.col("amount").sum(), pl.col(case).n_unique().alias("cases"), pl.len().alias("n")
+    )
+    return [
+        ratio(float(r["amount"]), r["cases"], int(r["n"]), scale=1.0) if r else ratio(0.0, 0, 0, scale=1.0)
+        for r in _per_month(per, months)
+    ]
+
+
+OVER_MONTHS: dict[str, OverMonths] = {
+    "frister_overholdt_pct": _deadlines_over_months(None),
+    "undersoegelser_rettidige_pct": _deadlines_over_months("undersoegelse"),
+    "opfoelgninger_rettidige_pct": _deadlines_over_months("opfoelgning"),
+    "underretninger_antal": _underretninger_antal_over_months,
+    "underretninger_24t_pct": _underretninger_24t_over_months,
+    "sygefravaer_pct": _sygefravaer_over_months,
+    "henvendelser_antal": _henvendelser_over_months,
+    "fejlefterspoergsel_pct": _fejl_over_months,
+    "udgift_pr_sag": _udgift_over_months,
+}
+
+
 def own_value(ex: Extract, metric_id: str, scope: Scope, month: date, as_of: date) -> KpiValue:
     """The own value of month `month` (its first day), as known at as_of (month ≤ as_of's month)."""
     start = date(month.year, month.month, 1)
@@ -146,8 +275,11 @@ def own_values(
     """month (first day), value (null when undefined) for the months of `mark_months`."""
     check_scope(ex, scope)
     months = mark_months(ex, as_of, count)
-    if metric_id in OVER_MONTH:
-        values = [own_value(ex, metric_id, scope, m, as_of).value for m in months]
+    if metric_id in OVER_MONTH:  # one grouped pass per year (OVER_MONTHS), as own_value
+        over = OVER_MONTHS[metric_id]
+        values = []
+        for year in sorted({m.year for m in months}):
+            values.extend(v.value for v in over(ex, scope, [m for m in months if m.year == year], as_of))
     else:  # the value at each month's end: one grouped pass per year (metrics.trends), as own_value
         ends = [min(month_end(m.year, m.month), as_of) for m in months]
         values = [v.value for v in registry.values_at(ex, metric_id, scope, ends)]

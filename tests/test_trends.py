@@ -94,3 +94,35 @@ def test_own_values_equal_each_months_own_value(small_extract: Extract) -> None:
                 checked += 1
     assert checked > 2 * 24 * 10
     assert set(registry.metric_ids(ex)) - set(OVER_MONTH)  # some metrics take the grouped path
+
+
+@pytest.mark.parametrize("as_of", [FIXTURE_END, date(2026, 1, 31), date(2025, 12, 15)])
+def test_own_values_over_months_equal_each_months_own_value(small_extract: Extract, as_of: date) -> None:
+    """The grouped form of every KPI counted over a month (own_values.OVER_MONTHS) equals its
+    month-by-month definition (own_value) in value, basis, numerator and denominator, for each
+    month of the mark, at a unit, a team and a caseworker, with as_of inside its month."""
+    from metrics.own_values import OVER_MONTH, OVER_MONTHS, mark_months, own_value
+
+    ex = small_extract
+    assert set(OVER_MONTHS) == set(OVER_MONTH)
+    tree = org_tree(ex)
+    team = sorted(u for u, lv in tree.level.items() if lv == "team")[0]
+    worker = str(ex["cases"].filter(pl.col("caseworker_id").is_not_null())["caseworker_id"][0])
+    months = mark_months(ex, as_of)
+    checked = 0
+    for scope in (Scope.unit(tree.root), Scope.unit(team), Scope.caseworker(worker)):
+        for metric in [m for m in registry.metric_ids(ex) if m in OVER_MONTHS]:
+            for year in sorted({m.year for m in months}):
+                in_year = [m for m in months if m.year == year]
+                got = OVER_MONTHS[metric](ex, scope, in_year, as_of)
+                for m, g in zip(in_year, got, strict=True):
+                    expected = own_value(ex, metric, scope, m, as_of)
+                    what = f"{metric} {scope} {m}"
+                    _same(g, expected, what)
+                    for part in ("numerator", "denominator"):
+                        e, v = getattr(expected, part), getattr(g, part)
+                        assert (v is None) == (e is None), what
+                        if e is not None:
+                            assert v == pytest.approx(e, rel=1e-12, abs=1e-12), what
+                    checked += 1
+    assert checked >= 3 * 9 * len(months)  # every KPI of OVER_MONTH has a value to compare
