@@ -8,21 +8,9 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from metrics.fmt import MONTHS, MONTHS_FULL
+from metrics.fmt import VEGA_LOCALE
 
-DANISH_LOCALE = alt.Locale(
-    number=alt.NumberLocale(decimal=",", thousands=".", grouping=[3], currency=["", " kr."]),
-    time=alt.TimeLocale(
-        dateTime="%A den %d. %B %Y %X",
-        date="%d.%m.%Y",
-        time="%H:%M:%S",
-        periods=["AM", "PM"],
-        days=["søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"],
-        shortDays=["søn", "man", "tir", "ons", "tor", "fre", "lør"],
-        months=list(MONTHS_FULL),
-        shortMonths=[m.rstrip(".") for m in MONTHS],
-    ),
-)
+DANISH_LOCALE = alt.Locale.from_dict(VEGA_LOCALE)
 
 
 def danish(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:

@@ -17,6 +17,23 @@ MONTHS_FULL = (
 )  # fmt: skip
 
 
+# Vega's number and time locale in Danish (Vega-Lite's `config.locale`): Altair's charts get it
+# through metrics.charts.danish, the plain specs of ui.sparkline as it is.
+VEGA_LOCALE = {
+    "number": {"currency": ["", " kr."], "decimal": ",", "grouping": [3], "thousands": "."},
+    "time": {
+        "date": "%d.%m.%Y",
+        "dateTime": "%A den %d. %B %Y %X",
+        "days": ["søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"],
+        "months": list(MONTHS_FULL),
+        "periods": ["AM", "PM"],
+        "shortDays": ["søn", "man", "tir", "ons", "tor", "fre", "lør"],
+        "shortMonths": [m.rstrip(".") for m in MONTHS],
+        "time": "%H:%M:%S",
+    },
+}
+
+
 def _missing(x: float | None) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 

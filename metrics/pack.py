@@ -30,7 +30,6 @@ import polars as pl
 from metrics import registry
 from metrics.access import Viewer
 from metrics.audit import local_today
-from metrics.charts import cumulative_path, deviation_bars, to_svg
 from metrics.export import (
     BUDGET_STATUS_TEXT,
     ColumnSpec,
@@ -695,6 +694,10 @@ def pdf_data(a: Agenda, comments: pl.DataFrame, made: datetime | None = None) ->
 
 def build_pdf(a: Agenda, comments: pl.DataFrame | None = None, made: datetime | None = None) -> bytes:
     import typst
+
+    # Altair only when a PDF is made: metrics.pack is imported by the first page (its Excel
+    # download), which otherwise draws no Altair chart
+    from metrics.charts import cumulative_path, deviation_bars, to_svg
 
     c = pack_comments(a, comments)
     with tempfile.TemporaryDirectory(prefix="moedepakke_") as tmp:

@@ -80,3 +80,37 @@ def test_capability_chart_draws_each_item_as_a_dot_only_up_to_a_limit(
     assert marks().count("circle") == 2 and "line" in marks()
     monkeypatch.setattr(charts, "DOTS_UP_TO", n - 1)  # one item too many: the line and the signals' dots
     assert marks().count("circle") == 1 and "line" in marks()
+
+
+def test_sparkline_spec_is_the_altair_chart_it_replaces() -> None:
+    """ui.sparkline writes the tile's sparkline out by hand (no Altair on the first page): the
+    same chart built with Altair, validated against Vega-Lite's schema, gives the same spec."""
+    import altair as alt
+
+    from metrics.charts import danish
+    from ui.sparkline import sparkline_spec
+
+    colour = "#c92a2a"
+    trend = [(date(2026, 1, 1), 12.5, "12,5 %"), (date(2026, 2, 1), None, "–"), (date(2026, 3, 1), 9.0, "9,0 %")]
+    rows = [{"maaned": m.isoformat(), "vaerdi": v, "tekst": t} for m, v, t in trend]
+    line = (
+        alt.Chart(alt.Data(values=rows))
+        .mark_line(point=alt.OverlayMarkDef(size=18, color=colour), color=colour, strokeWidth=2)
+        .encode(
+            x=alt.X("maaned:T", axis=None),
+            y=alt.Y("vaerdi:Q", axis=None, scale=alt.Scale(zero=False)),
+            tooltip=[
+                alt.Tooltip("maaned:T", title="Måned", format="%b %Y"),
+                alt.Tooltip("tekst:N", title="Værdi"),
+            ],
+        )
+    )
+    target = (
+        alt.Chart(alt.Data(values=[{"maal": 10.0}]))
+        .mark_rule(strokeDash=[3, 3], color="#868e96", strokeWidth=1)
+        .encode(y="maal:Q")
+    )
+    chart = danish((line + target).properties(height=48)).configure_view(strokeWidth=0)
+    expected = chart.to_dict(validate=True)
+    expected.pop("$schema")
+    assert sparkline_spec(colour, trend, 10.0) == expected

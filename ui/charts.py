@@ -12,9 +12,8 @@ import altair as alt
 import polars as pl
 
 from metrics.capability import CapabilityResult
-from metrics.charts import cumulative_path, deviation_bars
+from metrics.charts import cumulative_path, danish, deviation_bars
 from metrics.demand import CHANNEL_LABELS, DEMAND_TYPE_LABELS, FAILURE, VALUE
-from ui.fmt import danish
 
 BUDGET_COLOUR, EXPECTED_COLOUR = "#adb5bd", "#1c7ed6"
 

@@ -1,11 +1,11 @@
-"""Danish display formats for the pages: the text formats of metrics.fmt, the one escaping
-helper for text from data in Markdown, and Altair's Danish locale."""
+"""Danish display formats for the pages: the text formats of metrics.fmt and the one escaping
+helper for text from data in Markdown. (Altair's Danish locale is metrics.charts.danish: not
+imported here, so a page without Altair charts, the first among them, does not import Altair.)"""
 
 from __future__ import annotations
 
 import re
 
-from metrics.charts import DANISH_LOCALE, danish
 from metrics.fmt import (
     DASH,
     MONTHS,
@@ -22,12 +22,10 @@ from metrics.fmt import (
 )
 
 __all__ = [
-    "DANISH_LOCALE",
     "DASH",
     "MONTHS",
     "MONTHS_FULL",
     "URL_ECHO_MAX",
-    "danish",
     "fmt_date",
     "fmt_datetime",
     "fmt_delta",

@@ -58,18 +58,15 @@ def _is_submodule(package: str, name: str) -> bool:
 
 
 def _first_uses() -> None:
-    """Costs paid on first use, not on import: Altair loads and compiles the Vega-Lite JSON
-    schema on the first validated chart (0.15 s); pyarrow imports its pandas conversion on the
-    first frame Streamlit sends of a chart's data (0.1 s); pandas imports its Styler (jinja2)
-    on the first styled table (the scorecard's cascade); the first audit entry opens the
-    database and checks its schema (migrating it if a new release brought a migration)."""
-    import altair as alt
+    """Costs paid on first use, not on import: pyarrow imports its pandas conversion on the first
+    pandas frame Streamlit sends (0.1 s), pandas its Styler (jinja2) on the first styled table
+    (the scorecard's cascade is both); the first audit entry opens the database and checks its
+    schema (migrating it if a new release brought a migration)."""
     import pandas as pd
     import pyarrow as pa
 
     from metrics import storage
 
-    alt.Chart(alt.NamedData("warm")).mark_line().encode(x="a:Q").to_dict()
     frame = pd.DataFrame({"a": [1.0], "b": ["x"]})
     pa.Table.from_pandas(frame)
     _ = frame.style

@@ -16,10 +16,11 @@ from metrics.casework import (
     case_detail,
     require_known_case,
 )
+from metrics.charts import danish
 from metrics.drill import search_cases
 from ui.auth import audit_denied, audit_view, download_audit
 from ui.context import PageContext, page_context
-from ui.fmt import danish, fmt_date, fmt_dkk, fmt_month, fmt_num, md_escape
+from ui.fmt import fmt_date, fmt_dkk, fmt_month, fmt_num, md_escape
 from ui.rows import show_rows
 from ui.tables import ColumnSpec, show_table
 
@@ -113,7 +114,11 @@ def find_cases(ctx: PageContext) -> list[str]:
         offset=st.session_state.get(PAGE_KEY, 0) * PAGE_SIZE, limit=PAGE_SIZE,
     )  # fmt: skip
     if found.total == 0:
-        st.info("Ingen sager matcher søgningen." if query.strip() else "Der er ingen sager i enheden, du har adgang til.")
+        st.info(
+            "Ingen sager matcher søgningen."
+            if query.strip()
+            else "Der er ingen sager i enheden, du har adgang til."
+        )
         return []
     first, last = found.offset + 1, found.offset + found.rows.height
     st.caption(
@@ -272,7 +277,9 @@ def _monthly_spec() -> dict[str, Any]:
         )
     )
     # on top of the bars, dark and with a white halo, so it shows where it runs along their tops
-    halo = alt.Chart().mark_line(strokeWidth=5, color="white").encode(x=x, y=alt.Y("planned:Q", title=y_title))
+    halo = (
+        alt.Chart().mark_line(strokeWidth=5, color="white").encode(x=x, y=alt.Y("planned:Q", title=y_title))
+    )
     line = (
         alt.Chart()
         .transform_calculate(series=f"'{PLANNED_LABEL}'")

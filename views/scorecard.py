@@ -6,14 +6,12 @@ Thin: every figure comes from metrics.scorecard; this file formats and lays out.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -51,9 +49,10 @@ from ui.context import (
     load_cached,
     page_context,
 )
-from ui.fmt import danish, fmt_date, fmt_delta, fmt_num, fmt_value, md_escape
+from ui.fmt import fmt_date, fmt_delta, fmt_num, fmt_value, md_escape
 from ui.notes import action_status_panel, notes_panel
 from ui.rows import show_rows
+from ui.sparkline import sparkline_spec
 from ui.tables import ColumnSpec
 
 # status → (icon, word, badge colour, cell background, line colour): never colour alone
@@ -163,43 +162,12 @@ def _target_text(spec: KpiSpec, fmt: str) -> str:
     return text
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _sparkline_template(colour: str) -> str:
-    """An Altair sparkline (Danish locale) as a Vega-Lite spec over the named datasets "trend"
-    and "target". Built and validated once per colour (cached across reruns: page
-    scripts are re-executed, so a module-level cache would not last): validating a chart per tile per rerun
-    costs more than the rest of the page."""
-    line = (
-        alt.Chart(alt.NamedData("trend"))
-        .mark_line(point=alt.OverlayMarkDef(size=18, color=colour), color=colour, strokeWidth=2)
-        .encode(
-            x=alt.X("maaned:T", axis=None),
-            y=alt.Y("vaerdi:Q", axis=None, scale=alt.Scale(zero=False)),
-            tooltip=[
-                alt.Tooltip("maaned:T", title="Måned", format="%b %Y"),
-                alt.Tooltip("tekst:N", title="Værdi"),
-            ],
-        )
-    )
-    target = (
-        alt.Chart(alt.NamedData("target"))
-        .mark_rule(strokeDash=[3, 3], color="#868e96", strokeWidth=1)
-        .encode(y="maal:Q")
-    )
-    chart = danish((line + target).properties(height=48)).configure_view(strokeWidth=0)
-    return json.dumps(chart.to_dict())
-
-
 def _sparkline(d: KpiDetail) -> dict[str, Any]:
-    spec = json.loads(_sparkline_template(STATUS[d.row.status][4]))
-    spec["datasets"] = {
-        "trend": [
-            {"maaned": p.month.isoformat(), "vaerdi": p.value, "tekst": fmt_value(p.value, d.format)}
-            for p in d.trend
-        ],
-        "target": [{"maal": d.spec.target}],
-    }
-    return spec
+    return sparkline_spec(
+        STATUS[d.row.status][4],
+        [(p.month, p.value, fmt_value(p.value, d.format)) for p in d.trend],
+        d.spec.target,
+    )
 
 
 def _definition(d: KpiDetail, ctx: PageContext) -> str:

@@ -10,9 +10,10 @@ import altair as alt
 import streamlit as st
 
 from metrics import registry, reports
+from metrics.charts import danish
 from ui.auth import audit_view, download_audit
 from ui.context import page_context
-from ui.fmt import danish, fmt_date, fmt_num, fmt_pct, md_escape
+from ui.fmt import fmt_date, fmt_num, fmt_pct, md_escape
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
 
 TARGET_COLOUR, LINE = "#c92a2a", "#1c7ed6"

@@ -11,9 +11,10 @@ import streamlit as st
 
 from metrics import registry, reports
 from metrics.audit import rows_without_case
+from metrics.charts import danish
 from ui.auth import audit_view, download_audit
 from ui.context import page_context
-from ui.fmt import danish, fmt_date, fmt_num, fmt_pct, md_escape
+from ui.fmt import fmt_date, fmt_num, fmt_pct, md_escape
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
 
 BAR, LINE, TARGET = "#1c7ed6", "#e8590c", "#2b8a3e"
