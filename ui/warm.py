@@ -27,8 +27,10 @@ REPO = Path(__file__).resolve().parent.parent
 ROUTER = REPO / "app.py"
 FIRST_PAGE = REPO / "views" / "scorecard.py"  # app.py's default page
 
-# imported by the first page inside a function: metrics.registry.values_at (a cycle at the top)
-IMPORTED_INSIDE = ("metrics.trends",)
+# imported by the first page inside a function, last: metrics.trends in metrics.registry.values_at
+# (a cycle at the top), pandas in the scorecard's cascade (its end: the page computes its tiles,
+# mostly in Polars, which releases the GIL, while this thread imports pandas)
+IMPORTED_INSIDE = ("metrics.trends", "pandas", "pandas.io.formats.style")
 
 log = logging.getLogger(__name__)
 
@@ -57,25 +59,19 @@ def _is_submodule(package: str, name: str) -> bool:
     return importlib.util.find_spec(f"{package}.{name}") is not None
 
 
-def _first_uses() -> None:
-    """Costs paid on first use, not on import: pyarrow imports its pandas conversion on the first
-    pandas frame Streamlit sends (0.1 s), pandas its Styler (jinja2) on the first styled table
-    (the scorecard's cascade is both); the first audit entry opens the database and checks its
-    schema (migrating it if a new release brought a migration)."""
+def _first_pandas_frame() -> None:
+    """pyarrow imports its pandas conversion on the first pandas frame Streamlit sends (0.1 s):
+    the scorecard's cascade is the first page's one."""
     import pandas as pd
     import pyarrow as pa
 
-    from metrics import storage
-
-    frame = pd.DataFrame({"a": [1.0], "b": ["x"]})
-    pa.Table.from_pandas(frame)
-    _ = frame.style
-    storage.engine()
+    pa.Table.from_pandas(pd.DataFrame({"a": [1.0], "b": ["x"]}))
 
 
 def warm_up() -> float:
     """Import the router's and the first page's modules, load the newest extract into the cache
-    the pages read from, pay the libraries' first-call costs. Returns the seconds it took."""
+    the pages read from, open the database, pay pyarrow's first-call cost; in the order the first
+    page needs them. Returns the seconds it took."""
     started = time.perf_counter()
     for name in imported_modules(ROUTER):
         importlib.import_module(name)
@@ -85,9 +81,14 @@ def warm_up() -> float:
     found = list_extracts(extracts_root())
     if found:  # none on a fresh clone: the first page generates the demo data with a progress bar
         load_cached(found[0][1])
+    # the page's first audit entry opens the database and checks its schema (migrating it if a
+    # new release brought a migration)
+    from metrics import storage
+
+    storage.engine()
     for name in (*imported_modules(FIRST_PAGE), *IMPORTED_INSIDE):
         importlib.import_module(name)
-    _first_uses()
+    _first_pandas_frame()
     return time.perf_counter() - started
 
 

@@ -12,7 +12,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from metrics import drill, reports
@@ -321,7 +320,12 @@ def _behind_button(d: KpiDetail, ctx: PageContext) -> None:
     kind = _drill_kind(d, ctx)
     if kind == "oekonomi":
         view = {P_EXTRACT: ctx.ex.as_of.isoformat(), P_AS_OF: ctx.as_of.isoformat(), P_UNIT: ctx.unit_id}
-        st.page_link("views/oekonomi.py", label="Vis økonomien bag tallet", icon=":material/table_rows:", query_params=view)
+        st.page_link(
+            "views/oekonomi.py",
+            label="Vis økonomien bag tallet",
+            icon=":material/table_rows:",
+            query_params=view,
+        )
     elif kind is not None:
         st.button(
             BEHIND_LABEL[kind],
@@ -341,7 +345,9 @@ def _behind(d: KpiDetail, ctx: PageContext) -> None:
     ex, viewer, scope, as_of = ctx.ex, ctx.viewer, ctx.scope, ctx.as_of
     with st.container(border=True, key=f"behind_rows_{d.spec.id}"):
         head, close = st.columns([5, 1], vertical_alignment="center")
-        head.markdown(f"**Bag tallet: {md_escape(d.spec.name)}** · {md_escape(ctx.unit_name)} · {fmt_date(as_of)}")
+        head.markdown(
+            f"**Bag tallet: {md_escape(d.spec.name)}** · {md_escape(ctx.unit_name)} · {fmt_date(as_of)}"
+        )
         close.button("Luk", key="behind_close", icon=":material/close:", on_click=_close_behind)
         if viewer.role == "raadgiver":
             st.caption("Du ser kun rækkerne fra dine egne sager; tallet gælder hele enheden.")
@@ -388,7 +394,9 @@ def _behind(d: KpiDetail, ctx: PageContext) -> None:
                 "Underretninger modtaget i år, hvis 24 timer er gået (tallets nævner); de for sent vurderede "
                 "står først. Timer: til vurderingen, eller til dagens slutning, hvis den ikke er vurderet."
             )
-            show_rows(ctx, rows, columns, key="behind", title=title, page=PAGE, target=rows_without_case(rows))
+            show_rows(
+                ctx, rows, columns, key="behind", title=title, page=PAGE, target=rows_without_case(rows)
+            )
         elif kind == "caseload":
             rows = drill.caseload_rows(ex, viewer, scope, as_of)
             columns = {
@@ -446,10 +454,17 @@ def _cascade(figures: Figures, details: list[KpiDetail], ctx: PageContext) -> No
         "Hver enheds tal er beregnet for enheden selv (brøker genberegnes, de gennemsnittes ikke). "
         "Klik på en celle for at åbne enheden her, eller brug knapperne under tabellen."
     )
+    # pandas (for the Styler's cell colours) only here, at the end of the page: after a restart
+    # the server's warm-up thread imports it (0.3 s) while this page computes its tiles
+    import pandas as pd
+
     columns = [k.short_name for k in card.kpis]
     # a row without any figure says so in its name, and the caption below says why
     empty = [r.name for r in rows if all(c.status == "none" for c in r.cells)]
-    index = [("I alt: " if r.is_total else "") + r.name + (" – ingen data" if r.name in empty else "") for r in rows]
+    index = [
+        ("I alt: " if r.is_total else "") + r.name + (" – ingen data" if r.name in empty else "")
+        for r in rows
+    ]
     text = pd.DataFrame(
         [[f"{STATUS[c.status][0]} {fmt_value(c.value, d.format)}" for c, d in zip(r.cells, details, strict=True)]
          for r in rows],
