@@ -86,6 +86,7 @@ def assert_tiles(at: AppTest, details: list[KpiDetail]) -> None:
     assert [b.split("]")[0] for b in badges] == [
         f":{BADGE[d.row.status]}-badge[{ICON[d.row.status]} {WORD[d.row.status]}" for d in details
     ]
+    assert ["⚡ Signal" in b for b in badges] == [d.signal is not None and d.signal.shown for d in details]
     charts = _elements(at, "vega_lite_chart")
     assert len(charts) == len(details)
     for chart, d in zip(charts, details, strict=True):
