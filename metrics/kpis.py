@@ -258,19 +258,29 @@ def measurement_values(
     """`measurement_frames` for any unit whose subtree's rows are in `measurements` (one pass
     over the rows, then the tree): what the cascade asks for each child."""
     m = measurements.filter((pl.col("kpi_id") == kpi_id) & (pl.col("period_end") <= as_of))
-    latest = m.filter(pl.col("period_end") == pl.col("period_end").max().over("unit_id"))
+    own = {r["unit_id"]: r for r in measurement_latest(m).iter_rows(named=True)}
+    return measurement_tree(own, children)
+
+
+def measurement_latest(m: pl.DataFrame, by: Sequence[str] = ()) -> pl.DataFrame:
+    """Per unit (and group of `by`) its rows on its latest period_end: their count, the first
+    value, Σ value × weight and Σ weight (respondents, null counts 1). `m` holds one KPI's rows
+    up to the date (for a trend: paired with each date in the `by` column)."""
+    keys = [*by, "unit_id"]
+    latest = m.filter(pl.col("period_end") == pl.col("period_end").max().over(keys))
     w = pl.col("respondents").fill_null(1).cast(pl.Float64)
-    own = {
-        r["unit_id"]: r
-        for r in latest.group_by("unit_id")
-        .agg(
-            pl.len().alias("rows"),
-            pl.col("value").first().alias("first"),
-            (pl.col("value") * w).sum().alias("vw"),
-            w.sum().alias("w"),
-        )
-        .iter_rows(named=True)
-    }
+    return latest.group_by(keys).agg(
+        pl.len().alias("rows"),
+        pl.col("value").first().alias("first"),
+        (pl.col("value") * w).sum().alias("vw"),
+        w.sum().alias("w"),
+    )
+
+
+def measurement_tree(
+    own: Mapping[str, Mapping[str, float]], children: Mapping[str, Sequence[str]]
+) -> Callable[[str], KpiValue]:
+    """The value of any unit from the units' own latest rows (`measurement_latest`, by unit id)."""
 
     def value_of(u: str) -> KpiValue:
         if u in own:

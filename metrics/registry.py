@@ -283,6 +283,10 @@ def values_at(ex: Extract, metric_id: str, scope: Scope, days: Sequence[date]) -
     from metrics.trends import OVER_DATES
 
     over = OVER_DATES.get(metric_id)
+    if over is None and get(metric_id).from_measurements:
+        from metrics.trends import measurement
+
+        over = measurement(metric_id)
     if over is None:
         return [compute(ex, metric_id, scope, d) for d in days]
     unique = sorted(set(days))

@@ -18,6 +18,7 @@ import polars as pl
 
 from metrics import economy, kpis
 from metrics.extract import Extract
+from metrics.org import org_tree
 from metrics.scope import (
     Scope,
     scoped,
@@ -28,6 +29,7 @@ from metrics.scope import (
     scoped_payments_udgift,
     scoped_year,
 )
+from metrics.staff import employed_on
 from metrics.values import KpiValue, one_year_earlier, ratio, year_start
 
 OverDates = Callable[[Extract, Scope, Sequence[date]], list[KpiValue]]
@@ -98,6 +100,84 @@ def aktive_sager(ex: Extract, scope: Scope, days: Sequence[date]) -> list[KpiVal
         cases.join(_dates(days), how="cross").filter(kpis.active_on(pl.col(D))).group_by(D).len(), days
     )
     return [KpiValue(float(r["len"]), int(r["len"])) if r else KpiValue(0.0, 0) for r in got]  # type: ignore[call-overload]
+
+
+def sager_pr_raadgiver(ex: Extract, scope: Scope, days: Sequence[date]) -> list[KpiValue]:
+    """Assigned active cases ÷ the FTE of caseworkers employed, at each day (kpis.sager_pr_raadgiver_frames)."""
+    cases = scoped(ex, "cases", scope).select("opened_on", "closed_on", "caseworker_id")
+    cases = cases.filter(
+        pl.col("caseworker_id").is_not_null()
+        & (pl.col("opened_on") <= days[-1])
+        & (pl.col("closed_on").is_null() | (pl.col("closed_on") > days[0]))
+    )
+    assigned = _by_date(
+        cases.join(_dates(days), how="cross").filter(kpis.active_on(pl.col(D))).group_by(D).len(), days
+    )
+    staff = scoped(ex, "employees", scope).filter(pl.col("role") == "raadgiver")
+    fte = _by_date(
+        staff.select("employed_from", "employed_to", "fte")
+        .join(_dates(days), how="cross")
+        .filter(employed_on(pl.col(D)))
+        .group_by(D)
+        .agg(pl.col("fte").sum(), pl.len().alias("n")),
+        days,
+    )
+    out = []
+    for a, s in zip(assigned, fte, strict=True):
+        n_cases = int(a["len"]) if a else 0  # type: ignore[call-overload]
+        total, n_staff = (float(s["fte"]), int(s["n"])) if s else (0.0, 0)  # type: ignore[call-overload]
+        out.append(ratio(float(n_cases), total, n_cases + n_staff, scale=1.0))
+    return out
+
+
+def personaleomsaetning_pct(ex: Extract, scope: Scope, days: Sequence[date]) -> list[KpiValue]:
+    """Leavers in the 365 days up to each day ÷ the mean headcount then and now
+    (kpis.personaleomsaetning_pct_frames)."""
+    start = pl.col(D) - pl.duration(days=365)
+    got = _by_date(
+        scoped(ex, "employees", scope)
+        .select("employed_from", "employed_to")
+        .join(_dates(days), how="cross")
+        .group_by(D)
+        .agg(
+            (
+                pl.col("employed_to").is_not_null()
+                & (pl.col("employed_to") > start)
+                & (pl.col("employed_to") <= pl.col(D))
+            )
+            .sum()
+            .alias("leavers"),
+            employed_on(start).sum().alias("then"),
+            employed_on(pl.col(D)).sum().alias("now"),
+        ),
+        days,
+    )
+    out = []
+    for r in got:
+        leavers, then, now = (int(r["leavers"]), int(r["then"]), int(r["now"])) if r else (0, 0, 0)  # type: ignore[call-overload]
+        out.append(ratio(float(leavers), (then + now) / 2, leavers + then + now))
+    return out
+
+
+def measurement(kpi_id: str) -> OverDates:
+    """A measurement KPI at each day (kpis.measurement_frames): each unit's latest rows up to the
+    day in one grouped pass, then the tree rule per day."""
+
+    def over(ex: Extract, scope: Scope, days: Sequence[date]) -> list[KpiValue]:
+        if scope.unit_id is None:
+            return [KpiValue(None, 0) for _ in days]
+        unit_id = scope.unit_id
+        m = scoped(ex, "measurements", scope).filter(
+            (pl.col("kpi_id") == kpi_id) & (pl.col("period_end") <= days[-1])
+        )
+        paired = m.join(_dates(days), how="cross").filter(pl.col("period_end") <= pl.col(D))
+        own: dict[date, dict[str, dict[str, object]]] = {d: {} for d in days}
+        for r in kpis.measurement_latest(paired, [D]).iter_rows(named=True):
+            own[r[D]][r["unit_id"]] = r
+        children = org_tree(ex).children
+        return [kpis.measurement_tree(own[d], children)(unit_id) for d in days]  # type: ignore[arg-type]
+
+    return over
 
 
 def _cumulative(df: pl.DataFrame, days: Sequence[date], column: str, exprs: list[pl.Expr]) -> pl.DataFrame:
@@ -185,9 +265,7 @@ def _deadlines_met(kind: str | None) -> OverDates:
 
 def underretninger_antal(ex: Extract, scope: Scope, days: Sequence[date]) -> list[KpiValue]:
     """received_at in YTD before T = d + 1 day: the received date ≤ d."""
-    n = scoped_notifications_kpi(ex, scope, days[0].year).select(
-        pl.col("received_at").dt.date().alias("day")
-    )
+    n = scoped_notifications_kpi(ex, scope, days[0].year).select(pl.col("received_at").dt.date().alias("day"))
     acc = _cumulative(n.filter(pl.col("day") <= days[-1]), days, "day", [pl.len().alias("n")])
     return [KpiValue(float(k), int(k)) for k in acc["n"]]
 
@@ -202,4 +280,6 @@ OVER_DATES: dict[str, OverDates] = {
     "udgift_pr_sag_aendring_pct": udgift_pr_sag_aendring_pct,
     "sygefravaer_pct": sygefravaer_pct,
     "aktive_sager": aktive_sager,
+    "sager_pr_raadgiver": sager_pr_raadgiver,
+    "personaleomsaetning_pct": personaleomsaetning_pct,
 }

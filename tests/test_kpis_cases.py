@@ -243,3 +243,17 @@ def test_subtree_of_a_middle_unit() -> None:
     # F: 1 assigned case (a1) / e1's 1.0 FTE (e1 is in A, inside F) = 1; C has no staff → null
     assert value(sager_pr_raadgiver, ex, Scope.unit("F")) == pytest.approx(1.0)
     assert value(sager_pr_raadgiver, ex, Scope.unit("C")) is None
+
+
+def test_sager_pr_raadgiver_at_several_days_in_one_pass(ex: Extract) -> None:
+    """The trend's grouped pass (metrics.trends) gives the hand-worked values above, with e2
+    employed on her last day (14 June) and e4 only from her first (15 June)."""
+    from metrics.registry import values_at
+
+    got = [
+        v.value
+        for v in values_at(ex, "sager_pr_raadgiver", ROOT, [AS_OF, date(2024, 6, 15), date(2024, 6, 17)])
+    ]
+    # 15 June: e2 gone, e4 hired: FTE 3; active assigned c1, c2, c3 (opened 15 June), c5 (closes
+    # the 15th: not active) = 3 → 1.0
+    assert got == [pytest.approx(1.2), pytest.approx(1.0), pytest.approx(1.0)]

@@ -171,3 +171,16 @@ def test_sygefravaer_nested_and_adjacent_spells() -> None:
     # at Fri 5 Jan: 5 weekdays, all sick → 100; at Mon 15 Jan: 11 weekdays, 10 sick
     assert v(sygefravaer_pct, ex, ROOT, date(2024, 1, 5)) == pytest.approx(100.0)
     assert v(sygefravaer_pct, ex, ROOT, date(2024, 1, 15)) == pytest.approx(10 / 11 * 100)
+
+
+def test_personaleomsaetning_at_several_days_in_one_pass(turnover: Extract) -> None:
+    """The trend's grouped pass (metrics.trends) gives the hand-worked values above: b, who left
+    on the window's open start, is no leaver there either."""
+    from metrics.registry import values_at
+
+    days = [date(2024, 6, 30), date(2024, 12, 31), date(2025, 1, 20)]
+    got = [x.value for x in values_at(turnover, "personaleomsaetning_pct", A, days)]
+    # 30 Jun 2024: window (2023-07-01, 2024-06-30]; leavers h (31 Dec 2023), b (1 Jan 2024),
+    # c (2 Jan) = 3; headcount(2023-07-01) = a, b, c, d, h, i = 6; headcount(2024-06-30) =
+    # a, d, e, f, i = 5 → 3 / 5.5 × 100
+    assert got == [pytest.approx(3 / 5.5 * 100), pytest.approx(3 / 4.5 * 100), pytest.approx(100.0)]
