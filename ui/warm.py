@@ -8,6 +8,9 @@ the browser then needs about a second to load and start the frontend before it a
 first script run, and the thread does that work meanwhile. The script finds the modules in
 `sys.modules` and the extract in `ui.context`'s resource cache (a script that arrives while the
 thread is still loading waits for that one load: Streamlit takes a lock per cache key).
+Once the first page has been served (the router says so), the thread imports the other pages'
+modules too (Altair among them, which the first page does without), so the first switch to a
+page with charts does not pay for them.
 
 Nothing here decides access or computes a figure for a viewer: the page does, as before.
 A warm-up that fails only logs; the page then does the work itself and reports what it finds.
@@ -25,7 +28,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 ROUTER = REPO / "app.py"
-FIRST_PAGE = REPO / "views" / "scorecard.py"  # app.py's default page
+PAGES = REPO / "views"
+FIRST_PAGE = PAGES / "scorecard.py"  # app.py's default page
 
 # imported by the first page inside a function, last: metrics.trends in metrics.registry.values_at
 # (a cycle at the top), pandas in the scorecard's cascade (its end: the page computes its tiles,
@@ -92,13 +96,39 @@ def warm_up() -> float:
     return time.perf_counter() - started
 
 
+def warm_other_pages() -> float:
+    """The other pages' modules (Altair for their charts, 0.3 s in all) and Altair's first
+    validated chart: what the first switch to a page with charts paid. Returns the seconds."""
+    started = time.perf_counter()
+    for page in sorted(PAGES.glob("*.py")):
+        for name in imported_modules(page):
+            importlib.import_module(name)
+    import altair as alt
+
+    alt.Chart(alt.NamedData("warm")).mark_line().encode(x="a:Q").to_dict()  # loads the schema
+    return time.perf_counter() - started
+
+
+_SERVED = threading.Event()
+OTHER_PAGES_WAIT_S = 60.0  # no page served by then: the server is idle anyway
+
+
+def page_served() -> None:
+    """Called by the router after each page run. The warm-up leaves the other pages until the
+    first page has been served, so as not to take the GIL from it."""
+    _SERVED.set()
+
+
 def _run() -> None:
     try:
         took = warm_up()
-    except Exception as e:  # whatever it is, the page does the same work again and reports it
-        log.warning("Warm-up stopped (the first page does the work itself): %s: %s", type(e).__name__, e)
+        log.info("Warm-up of the first page done in %.2f s", took)
+        _SERVED.wait(OTHER_PAGES_WAIT_S)
+        took = warm_other_pages()
+    except Exception as e:  # whatever it is, the pages do the same work again and report it
+        log.warning("Warm-up stopped (the pages do the work themselves): %s: %s", type(e).__name__, e)
         return
-    log.info("Warm-up done in %.2f s", took)
+    log.info("Warm-up of the other pages done in %.2f s", took)
 
 
 THREAD_NAME = "warm-up"
