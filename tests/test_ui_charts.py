@@ -1,8 +1,10 @@
-"""ui/charts.py: Økonomi's two charts, as built for the page."""
+"""ui/charts.py and the pages' charts: Økonomi's two charts as built for the page, the tile's sparkline, and every
+chart of every page valid Vega-Lite."""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -68,7 +70,9 @@ def test_capability_chart_draws_each_item_as_a_dot_only_up_to_a_limit(
     from metrics.scope import Scope
 
     ex = small_extract
-    result = capability(ex, "vurdering_timer", Scope.unit(org_tree(ex).root), ex.as_of, default_start(ex.as_of))
+    result = capability(
+        ex, "vurdering_timer", Scope.unit(org_tree(ex).root), ex.as_of, default_start(ex.as_of)
+    )
     n = result.figures.n
     assert n > 2
 
@@ -91,7 +95,11 @@ def test_sparkline_spec_is_the_altair_chart_it_replaces() -> None:
     from ui.sparkline import sparkline_spec
 
     colour = "#c92a2a"
-    trend = [(date(2026, 1, 1), 12.5, "12,5 %"), (date(2026, 2, 1), None, "–"), (date(2026, 3, 1), 9.0, "9,0 %")]
+    trend = [
+        (date(2026, 1, 1), 12.5, "12,5 %"),
+        (date(2026, 2, 1), None, "–"),
+        (date(2026, 3, 1), 9.0, "9,0 %"),
+    ]
     rows = [{"maaned": m.isoformat(), "vaerdi": v, "tekst": t} for m, v, t in trend]
     line = (
         alt.Chart(alt.Data(values=rows))
@@ -114,3 +122,69 @@ def test_sparkline_spec_is_the_altair_chart_it_replaces() -> None:
     expected = chart.to_dict(validate=True)
     expected.pop("$schema")
     assert sparkline_spec(colour, trend, 10.0) == expected
+
+
+def _vega_specs(at: object) -> list[dict]:
+    import json
+
+    return [json.loads(el.proto.spec) for el in at.get("vega_lite_chart") + at.get("arrow_vega_lite_chart")]  # type: ignore[attr-defined]
+
+
+def test_every_chart_of_every_page_is_valid_vega_lite(
+    app_env: Path, small_extract: Extract, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages hand their charts to Streamlit without its schema validation (ui.charts.show_chart),
+    and the tiles' sparklines and Sag's charts are written as plain specs: every chart the pages
+    draw, on every page, is validated here against Vega-Lite's JSON schema."""
+    from altair.utils.schemapi import validate_jsonschema
+    from altair.vegalite.v6.schema.core import load_schema
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_pages_cases import active_caseworker, open_ended_case
+
+    monkeypatch.setenv("STYRING_DB_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    schema = load_schema()
+    app = str(Path(__file__).resolve().parent.parent / "app.py")
+    case_id = open_ended_case(small_extract, active_caseworker(small_extract))
+    pages = [(p.name, {}) for p in sorted((Path(app).parent / "views").glob("*.py"))]
+    pages.append(("sag.py", {"sag": case_id}))
+    drawn: dict[str, int] = {}
+    for name, params in pages:
+        at = AppTest.from_file(app, default_timeout=120)
+        at.switch_page(f"views/{name}")
+        for k, v in params.items():
+            at.query_params[k] = v
+        at.run()
+        assert not at.exception, (name, [e.value for e in at.exception])
+        for spec in _vega_specs(at):
+            assert validate_jsonschema(spec, schema, raise_error=False) is None, (name, spec)
+            drawn[name] = drawn.get(name, 0) + 1
+    # the pages with charts drew them (so the check above checked something)
+    assert {
+        "scorecard.py",
+        "oekonomi.py",
+        "kapabilitet.py",
+        "sygefravaer.py",
+        "underretninger.py",
+        "sag.py",
+    } <= set(drawn)
+    assert drawn["kapabilitet.py"] >= 4
+
+
+def test_show_chart_hands_streamlit_the_same_spec(small_extract: Extract) -> None:
+    """Only the validation is skipped: the spec is the one Altair validates."""
+    from ui.charts import _Validated
+
+    months = [date(2026, m, 1) for m in range(1, 13)]
+    monthly = pl.DataFrame(
+        {
+            "month": months,
+            "actual_cum": [100.0 * m for m in range(1, 13)],
+            "committed_cum": [0.0] * 12,
+            "expected_cum": [100.0 * m for m in range(1, 13)],
+            "budget_path": [110.0 * m for m in range(1, 13)],
+            "is_actual": [m <= 11 for m in range(1, 13)],
+        }
+    )
+    chart = expected_path(monthly, date(2026, 11, 27))
+    assert _Validated(chart).to_dict() == chart.to_dict(validate=True)

@@ -17,7 +17,9 @@ TARGET_COLOUR = "#868e96"
 HEIGHT = 48
 
 
-def sparkline_spec(colour: str, trend: Sequence[tuple[date, float | None, str]], target: float) -> dict[str, Any]:
+def sparkline_spec(
+    colour: str, trend: Sequence[tuple[date, float | None, str]], target: float
+) -> dict[str, Any]:
     """The KPI at each month's end as a line with points in `colour` (its status), the target as a
     dashed rule; no axes. `trend` holds (first day of the month, value, value as shown in Danish),
     the shown value is the tooltip's. Danish number and month formats."""
@@ -30,10 +32,16 @@ def sparkline_spec(colour: str, trend: Sequence[tuple[date, float | None, str]],
             {
                 "data": {
                     "values": [
-                        {"maaned": month.isoformat(), "vaerdi": value, "tekst": text} for month, value, text in trend
+                        {"maaned": month.isoformat(), "vaerdi": value, "tekst": text}
+                        for month, value, text in trend
                     ]
                 },
-                "mark": {"type": "line", "color": colour, "point": {"color": colour, "size": 18}, "strokeWidth": 2},
+                "mark": {
+                    "type": "line",
+                    "color": colour,
+                    "point": {"color": colour, "size": 18},
+                    "strokeWidth": 2,
+                },
                 "encoding": {
                     "tooltip": [
                         {"field": "maaned", "format": "%b %Y", "title": "Måned", "type": "temporal"},

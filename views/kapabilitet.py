@@ -17,7 +17,7 @@ from metrics import registry
 from metrics.capability import MEASURES, capability, default_start, limits_wide, signal_rows
 from metrics.contract import TABLES
 from metrics.demand import demand_by_channel, demand_by_month, reasons_pareto
-from ui.charts import capability_chart, channel_chart, demand_month_chart, pareto_chart
+from ui.charts import capability_chart, channel_chart, demand_month_chart, pareto_chart, show_chart
 from ui.context import page_context, url_date
 from ui.fmt import fmt_date, fmt_num, fmt_pct
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
@@ -112,7 +112,7 @@ for measure in MEASURES.values():
         p95=fmt_num(f.p95, 1 if (f.p95 or 0) < 10 else 0),
     )
     st.markdown(f"**{statement}**")
-    st.altair_chart(capability_chart(result), width="stretch")
+    show_chart(capability_chart(result))
     if limits_wide(f):
         st.warning(
             "Grænserne er meget brede: den øvre grænse er mindst det dobbelte af gennemsnittet. Processen er "
@@ -182,7 +182,7 @@ show_figures(
 )
 monthly = demand_by_month(ctx.ex, ctx.scope, ctx.as_of, start)
 st.markdown("##### Værdi- og fejlefterspørgsel pr. måned")
-st.altair_chart(demand_month_chart(monthly), width="stretch")
+show_chart(demand_month_chart(monthly))
 show_table(
     monthly,
     {
@@ -198,7 +198,7 @@ show_table(
 pareto = reasons_pareto(ctx.ex, ctx.scope, ctx.as_of, start)
 st.markdown("##### Årsager (Pareto)")
 if pareto.height:
-    st.altair_chart(pareto_chart(pareto), width="stretch")
+    show_chart(pareto_chart(pareto))
 show_table(
     pareto,
     {
@@ -216,7 +216,7 @@ show_table(
 )
 channels = demand_by_channel(ctx.ex, ctx.scope, ctx.as_of, start)
 st.markdown("##### Kanaler")
-st.altair_chart(channel_chart(channels), width="stretch")
+show_chart(channel_chart(channels))
 show_table(
     channels,
     {

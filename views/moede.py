@@ -44,7 +44,7 @@ from metrics.pack import (
 )
 from metrics.scorecard import ScorecardError, default_scorecard_path, load_scorecard
 from ui.auth import audit_view, audited_download_data, download_audit, show_denied
-from ui.charts import cumulative_path, deviation_bars
+from ui.charts import cumulative_path, deviation_bars, show_chart
 from ui.context import PageContext, load_cached, note_left_out, page_context, pick_earlier
 from ui.export import or_refusal, refusal_zip
 from ui.fmt import fmt_date, fmt_delta, fmt_dkk, fmt_num, fmt_value, md_escape
@@ -183,8 +183,8 @@ def _economy(ctx: PageContext, a: Agenda, filters: dict[str, str]) -> None:
         for r in rows.iter_rows(named=True):
             _link(ctx, f"Økonomi: {md_escape(r['row_label'])}", r["link_page"], r["link_params"])
     c1, c2 = st.columns(2)
-    c1.altair_chart(deviation_bars(a.accounts, width=380), width="stretch")
-    c2.altair_chart(cumulative_path(a.monthly, width=380), width="stretch")
+    show_chart(deviation_bars(a.accounts, width=380), c1)
+    show_chart(cumulative_path(a.monthly, width=380), c2)
 
 
 def _moves(ctx: PageContext, a: Agenda) -> None:

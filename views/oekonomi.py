@@ -11,7 +11,7 @@ import streamlit as st
 
 from metrics import drill, reports
 from metrics.export import economy_columns, with_total_row
-from ui.charts import budget_expected_bars, expected_path
+from ui.charts import budget_expected_bars, expected_path, show_chart
 from ui.context import page_context
 from ui.fmt import fmt_date, fmt_dkk, fmt_pct, md_escape, url_echo
 from ui.rows import show_rows
@@ -119,8 +119,8 @@ if selected is not None:
 if by in ("kind_id", "category"):
     st.caption("Budgettet lægges pr. konto og enhed, så det kan ikke fordeles på indsatstyper og kategorier.")
 # one under the other: side by side, the account names and the legends were cut
-st.altair_chart(budget_expected_bars(table, group_name), width="stretch")
-st.altair_chart(expected_path(reports.economy_monthly(ctx.ex, ctx.scope, ctx.as_of), ctx.as_of), width="stretch")
+show_chart(budget_expected_bars(table, group_name))
+show_chart(expected_path(reports.economy_monthly(ctx.ex, ctx.scope, ctx.as_of), ctx.as_of))
 st.caption(
     f"Fyldte punkter: bogført forbrug til og med {fmt_date(ctx.as_of)}. Åbne punkter: derefter lægges de "
     "disponerede beløb til måned for måned. December-punktet er det forventede regnskab."

@@ -12,6 +12,7 @@ import streamlit as st
 from metrics import registry, reports
 from metrics.charts import danish
 from ui.auth import audit_view, download_audit
+from ui.charts import show_chart
 from ui.context import page_context
 from ui.fmt import fmt_date, fmt_num, fmt_pct, md_escape
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
@@ -85,9 +86,7 @@ with left:
             alt.Tooltip("ytd_pct:Q", title="Sygefravær år til dato, %", format=",.1f"),
         ],
     )
-    st.altair_chart(
-        danish(alt.layer(month_bars, ytd_line, *target_rule()).properties(height=320)), width="stretch"
-    )
+    show_chart(danish(alt.layer(month_bars, ytd_line, *target_rule()).properties(height=320)))
     st.caption(
         "Søjler: månedens sygefravær. Linje: år til dato ved hver månedsudgang (nøgletallet). Stiplet: målet."
     )
@@ -114,7 +113,7 @@ with right:
         text=alt.Text("pct:Q", format=",.1f"),
         color=alt.condition(f"abs(datum.pct - {mid}) > {far}", alt.value("white"), alt.value("black")),
     )
-    st.altair_chart(danish(alt.layer(heat, labels).properties(height=alt.Step(30))), width="stretch")
+    show_chart(danish(alt.layer(heat, labels).properties(height=alt.Step(30))))
     st.caption(
         "Hver måned for sig: sygedage ÷ planlagte arbejdsdage i måneden. Orange: over målet, blå: under. "
         "Første række er hele enheden. »(direkte)«: de medarbejdere, der hører direkte til enheden "

@@ -13,6 +13,7 @@ from metrics import registry, reports
 from metrics.audit import rows_without_case
 from metrics.charts import danish
 from ui.auth import audit_view, download_audit
+from ui.charts import show_chart
 from ui.context import page_context
 from ui.fmt import fmt_date, fmt_num, fmt_pct, md_escape
 from ui.tables import ColumnSpec, Figure, show_figures, show_table
@@ -68,7 +69,7 @@ with left:
         )
         .properties(height=260)
     )
-    st.altair_chart(danish(bars), width="stretch")
+    show_chart(danish(bars))
 with right:
     tooltip = [
         alt.Tooltip("month:T", title="Måned", format="%B %Y"),
@@ -88,7 +89,7 @@ with right:
             .mark_rule(color=TARGET, strokeDash=[5, 4])
             .encode(y="t:Q")
         )
-    st.altair_chart(danish(alt.layer(*layers).properties(height=260)), width="stretch")
+    show_chart(danish(alt.layer(*layers).properties(height=260)))
     st.caption("Hver måned opgjort ved månedens udgang (den valgte dato for indeværende måned).")
 
 show_table(
@@ -127,7 +128,7 @@ with left:
         )
         .properties(height=alt.Step(26))
     )
-    st.altair_chart(danish(src_chart), width="stretch")
+    show_chart(danish(src_chart))
 with right:
     show_table(
         sources,
