@@ -144,7 +144,10 @@ def test_the_server_starts_the_warm_up_when_it_starts(monkeypatch: pytest.Monkey
         async with server.warm_at_start(server.app):
             pass
 
-    asyncio.run(start_and_stop())
+    # in a thread of its own: a browser test's Playwright may hold an event loop in this one
+    runner = threading.Thread(target=asyncio.run, args=(start_and_stop(),))
+    runner.start()
+    runner.join(timeout=30)
     for t in threading.enumerate():
         if t.name == warm.THREAD_NAME:
             t.join(timeout=10)
