@@ -38,24 +38,12 @@ PAGES = {
         st.Page("views/sammenlign.py", title="Sammenlign udtræk", icon="🔁", url_path="sammenlign"),
     ],
     "Sager": [
-        st.Page(
-            "views/raadgiver.py",
-            title="Rådgiveroverblik",
-            icon="🧑‍💼",
-            url_path="raadgiver",
-            visibility=shown("raadgiver"),
-        ),
+        st.Page("views/raadgiver.py", title="Rådgiveroverblik", icon="🧑‍💼", url_path="raadgiver", visibility=shown("raadgiver")),
         st.Page("views/sag.py", title="Sag", icon="📁", url_path="sag", visibility=shown("sag")),
     ],
     "Data": [
         st.Page("views/datakvalitet.py", title="Datakvalitet", icon="🧪", url_path="datakvalitet"),
-        st.Page(
-            "views/revisionslog.py",
-            title="Revisionslog",
-            icon="🔎",
-            url_path="revisionslog",
-            visibility=shown("revisionslog"),
-        ),
+        st.Page("views/revisionslog.py", title="Revisionslog", icon="🔎", url_path="revisionslog", visibility=shown("revisionslog")),
     ],
 }
 

@@ -22,9 +22,10 @@ def _legends(spec: dict) -> list[dict]:
     return found
 
 
-def test_path_draws_the_months_and_stacks_its_legend() -> None:
+def _monthly() -> pl.DataFrame:
+    """A year's path: 100 kr. a month spent, a budget of 110 a month, actual up to November."""
     months = [date(2026, m, 1) for m in range(1, 13)]
-    monthly = pl.DataFrame(
+    return pl.DataFrame(
         {
             "month": months,
             "actual_cum": [100.0 * m for m in range(1, 13)],
@@ -34,6 +35,10 @@ def test_path_draws_the_months_and_stacks_its_legend() -> None:
             "is_actual": [m <= 11 for m in range(1, 13)],
         }
     )
+
+
+def test_path_draws_the_months_and_stacks_its_legend() -> None:
+    monthly = _monthly()
     spec = expected_path(monthly, date(2026, 11, 27)).to_dict()
     assert spec["layer"][0]["title"] == "Akkumuleret mod budget, 2026"
     # the dotted rule stands on as_of's month
@@ -175,16 +180,6 @@ def test_show_chart_hands_streamlit_the_same_spec(small_extract: Extract) -> Non
     """Only the validation is skipped: the spec is the one Altair validates."""
     from ui.charts import _Validated
 
-    months = [date(2026, m, 1) for m in range(1, 13)]
-    monthly = pl.DataFrame(
-        {
-            "month": months,
-            "actual_cum": [100.0 * m for m in range(1, 13)],
-            "committed_cum": [0.0] * 12,
-            "expected_cum": [100.0 * m for m in range(1, 13)],
-            "budget_path": [110.0 * m for m in range(1, 13)],
-            "is_actual": [m <= 11 for m in range(1, 13)],
-        }
-    )
+    monthly = _monthly()
     chart = expected_path(monthly, date(2026, 11, 27))
     assert _Validated(chart).to_dict() == chart.to_dict(validate=True)
