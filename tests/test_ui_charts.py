@@ -183,3 +183,27 @@ def test_show_chart_hands_streamlit_the_same_spec(small_extract: Extract) -> Non
     monthly = _monthly()
     chart = expected_path(monthly, date(2026, 11, 27))
     assert _Validated(chart).to_dict() == chart.to_dict(validate=True)
+
+
+def test_show_chart_skips_the_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole spec is validated by `to_dict()`, not by the chart as shown (Altair still checks
+    the small objects it makes while converting, such as a dataset's name)."""
+    import altair.utils.schemapi as schemapi
+
+    from ui.charts import _Validated
+
+    chart = expected_path(_monthly(), date(2026, 11, 27))
+    whole: list[int] = []
+    real = schemapi.validate_jsonschema
+
+    def record(spec: object, *args: object, **kwargs: object) -> object:
+        if isinstance(spec, dict) and "layer" in spec:
+            whole.append(len(spec["layer"]))
+        return real(spec, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(schemapi, "validate_jsonschema", record)
+    chart.to_dict()
+    assert whole == [3]  # Altair's own conversion validates the whole spec once
+    whole.clear()
+    assert _Validated(chart).to_dict()["layer"][0]["title"] == "Akkumuleret mod budget, 2026"
+    assert whole == []

@@ -171,3 +171,68 @@ def test_no_missing_context_warning_from_the_warm_up_thread_only(
             t.join()
     warned = [r.threadName for r in caplog.records if "missing ScriptRunContext" in r.getMessage()]
     assert set(warned) == {"other"}  # (a record may reach caplog by two handlers)
+
+
+@pytest.mark.parametrize(
+    ("url", "opened"),
+    [("sqlite:///{tmp}/db.sqlite", True), ("postgresql+psycopg://nobody@192.0.2.1:5432/styring", False)],
+)
+def test_the_warm_up_opens_a_sqlite_file_but_not_a_database_server(
+    url: str, opened: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database server that does not answer would hold storage's lock until its connection times
+    out, and the first page would wait for that before trying itself (found by review: 6.2 → 11.7 s
+    to the page's error on a server that answers nothing): the warm-up leaves servers to the page."""
+    from metrics import storage
+
+    monkeypatch.setenv("STYRING_EXTRACTS", str(tmp_path / "no-extracts"))
+    monkeypatch.setenv("STYRING_DB_URL", url.format(tmp=tmp_path))
+    asked: list[str] = []
+    monkeypatch.setattr(storage, "engine", lambda url=None: asked.append(storage.db_url(url)))
+    warm.warm_up()
+    assert asked == ([url.format(tmp=tmp_path)] if opened else [])
+
+
+RACE = """
+import json, sys, threading, time
+sys.path.insert(0, {repo!r})
+from streamlit.testing.v1 import AppTest
+import ui.context
+import ui.warm
+
+loads = []
+real = ui.context.load_extract
+
+def slow(path):
+    loads.append([threading.current_thread().name, str(path)])
+    time.sleep(1.0)
+    return real(path)
+
+ui.context.load_extract = slow
+ui.warm.start()
+time.sleep(0.2)
+at = AppTest.from_file({app!r}, default_timeout=120)
+at.run()
+print(json.dumps({{"loads": loads, "title": [t.value for t in at.title],
+                  "exceptions": [str(e.value) for e in at.exception]}}))
+"""
+
+
+def test_a_first_page_during_the_warm_up_waits_for_its_load(small_root: Path, tmp_path: Path) -> None:
+    """A session that comes while the warm-up is still loading the extract (slowed to 1 s here)
+    does not load it a second time: it waits on Streamlit's lock for that cache key."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env |= {"STYRING_EXTRACTS": str(small_root), "STYRING_DB_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
+    done = subprocess.run(
+        [sys.executable, "-c", RACE.format(repo=str(REPO), app=str(REPO / "app.py"))],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["exceptions"] == [] and out["title"] == ["Scorecard"]
+    assert out["loads"] == [[warm.THREAD_NAME, str(small_root / "2026-11-20")]]

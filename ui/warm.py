@@ -74,8 +74,8 @@ def _first_pandas_frame() -> None:
 
 def warm_up() -> float:
     """Import the router's and the first page's modules, load the newest extract into the cache
-    the pages read from, open the database, pay pyarrow's first-call cost; in the order the first
-    page needs them. Returns the seconds it took."""
+    the pages read from, open a SQLite database, pay pyarrow's first-call cost; in the order the
+    first page needs them. Returns the seconds it took."""
     started = time.perf_counter()
     for name in imported_modules(ROUTER):
         importlib.import_module(name)
@@ -86,10 +86,13 @@ def warm_up() -> float:
     if found:  # none on a fresh clone: the first page generates the demo data with a progress bar
         load_cached(found[0][1])
     # the page's first audit entry opens the database and checks its schema (migrating it if a
-    # new release brought a migration)
+    # new release brought a migration): done here for a local SQLite file only. A database
+    # server that does not answer would hold storage's lock until its connection times out,
+    # and the first page would wait that long before trying (and reporting) itself.
     from metrics import storage
 
-    storage.engine()
+    if storage.sqlite_file(storage.db_url()) is not None:
+        storage.engine()
     for name in (*imported_modules(FIRST_PAGE), *IMPORTED_INSIDE):
         importlib.import_module(name)
     _first_pandas_frame()
