@@ -84,14 +84,13 @@ def test_imported_modules_in_order_with_submodules(tmp_path: Path) -> None:
     ]
 
 
-def test_after_the_warm_up_no_page_imports_or_loads(small_root: Path, tmp_path: Path) -> None:
-    """In a fresh process, as after a restart: the warm-up, then the first page of a session."""
+def _in_fresh_process(script: str, extracts: Path, tmp_path: Path) -> dict:
+    """Run `script` in a new Python process, as after a restart, on `extracts` and a new
+    database; its last line of output is JSON."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env |= {"STYRING_EXTRACTS": str(small_root), "STYRING_DB_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
-    pages = [f"views/{p.name}" for p in sorted((REPO / "views").glob("*.py")) if p.name != "scorecard.py"]
-    probe = PROBE.format(repo=str(REPO), app=str(REPO / "app.py"), pages=pages)
+    env |= {"STYRING_EXTRACTS": str(extracts), "STYRING_DB_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
     done = subprocess.run(
-        [sys.executable, "-c", probe],
+        [sys.executable, "-c", script],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -100,7 +99,15 @@ def test_after_the_warm_up_no_page_imports_or_loads(small_root: Path, tmp_path: 
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_after_the_warm_up_no_page_imports_or_loads(small_root: Path, tmp_path: Path) -> None:
+    """In a fresh process, as after a restart: the warm-up, then the first page of a session."""
+    pages = [f"views/{p.name}" for p in sorted((REPO / "views").glob("*.py")) if p.name != "scorecard.py"]
+    out = _in_fresh_process(
+        PROBE.format(repo=str(REPO), app=str(REPO / "app.py"), pages=pages), small_root, tmp_path
+    )
     first = out["first"]
     assert first["exceptions"] == []
     assert first["title"] == ["Scorecard"]
@@ -221,18 +228,6 @@ print(json.dumps({{"loads": loads, "title": [t.value for t in at.title],
 def test_a_first_page_during_the_warm_up_waits_for_its_load(small_root: Path, tmp_path: Path) -> None:
     """A session that comes while the warm-up is still loading the extract (slowed to 1 s here)
     does not load it a second time: it waits on Streamlit's lock for that cache key."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env |= {"STYRING_EXTRACTS": str(small_root), "STYRING_DB_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
-    done = subprocess.run(
-        [sys.executable, "-c", RACE.format(repo=str(REPO), app=str(REPO / "app.py"))],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = _in_fresh_process(RACE.format(repo=str(REPO), app=str(REPO / "app.py")), small_root, tmp_path)
     assert out["exceptions"] == [] and out["title"] == ["Scorecard"]
     assert out["loads"] == [[warm.THREAD_NAME, str(small_root / "2026-11-20")]]
